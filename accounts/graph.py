@@ -1,0 +1,279 @@
+"""The one Graph API client every part of wabadesk uses.
+
+- Base URL and version come from settings (`GRAPH_API_BASE_URL`, `GRAPH_API_VERSION`); the
+  sandbox in tests and the demo, graph.facebook.com in production.
+- Every error body becomes a `GraphAPIError` carrying status, code, subcode, type, message and
+  fbtrace_id; a network failure becomes a `GraphNetworkError`.
+- Only what can safely be repeated is retried: HTTP 429/5xx and codes 4/17/32, with exponential
+  backoff and jitter, honouring Retry-After; a network error before any response only on an
+  idempotent call. A POST /messages whose response was lost is never repeated here, because Meta
+  has no idempotency key and the message may have been delivered.
+- Each error is logged once as a structured event (with its subcode) and recorded in the
+  diagnostics error log. Tokens never appear in either: only the path is logged, never the
+  query string (debug_token carries secrets there).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import structlog
+from django.conf import settings
+
+log = structlog.get_logger(__name__)
+
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 80007, 130429})
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+_session = requests.Session()
+
+
+@dataclass
+class GraphAPIError(Exception):
+    """A Graph API error body (or a transport failure) in one shape."""
+
+    status: int
+    code: int | None
+    message: str
+    subcode: int | None = None
+    type: str = ""
+    fbtrace_id: str = ""
+    error_data: dict = field(default_factory=dict)
+    retry_after: float | None = None
+    method: str = ""
+    endpoint: str = ""
+    body: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        super().__init__(self.message)
+
+    def __str__(self):
+        sub = f"/{self.subcode}" if self.subcode else ""
+        return f"Graph API error {self.code}{sub} (HTTP {self.status}): {self.message}"
+
+    @property
+    def is_rate_limit(self) -> bool:
+        return self.status == 429 or self.code in RATE_LIMIT_CODES
+
+    @property
+    def retryable(self) -> bool:
+        return self.is_rate_limit or self.status in RETRYABLE_STATUSES
+
+    def as_body(self) -> dict:
+        """The error as Meta's envelope, for storage and escalation bundles."""
+        if self.body:
+            return self.body
+        error = {"message": self.message, "type": self.type, "code": self.code}
+        if self.subcode:
+            error["error_subcode"] = self.subcode
+        if self.error_data:
+            error["error_data"] = self.error_data
+        error["fbtrace_id"] = self.fbtrace_id
+        return {"error": error}
+
+    @classmethod
+    def from_response(cls, response: requests.Response, method: str, endpoint: str) -> "GraphAPIError":
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            error = {"message": f"HTTP {response.status_code} without a Graph error body", "code": None}
+            body = {}
+        return cls(
+            status=response.status_code,
+            code=_int_or_none(error.get("code")),
+            subcode=_int_or_none(error.get("error_subcode")),
+            type=str(error.get("type") or ""),
+            message=str(error.get("message") or ""),
+            fbtrace_id=str(error.get("fbtrace_id") or ""),
+            error_data=error.get("error_data") if isinstance(error.get("error_data"), dict) else {},
+            retry_after=_retry_after(response),
+            method=method,
+            endpoint=endpoint,
+            body=body,
+        )
+
+
+class GraphNetworkError(GraphAPIError):
+    """No HTTP response was received (connection refused, reset, timeout).
+
+    For a POST the request may or may not have reached Meta: `outcome_unknown` is True then.
+    """
+
+    @property
+    def outcome_unknown(self) -> bool:
+        return self.method not in IDEMPOTENT_METHODS
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter (attempt 0 → ~base), capped; Retry-After wins when larger."""
+    base = settings.GRAPH_API_BACKOFF_BASE
+    delay = min(settings.GRAPH_API_BACKOFF_CAP, base * (2**attempt)) * random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, settings.GRAPH_API_BACKOFF_CAP)
+
+
+class GraphClient:
+    """A Graph API client bound to one access token.
+
+    `max_retries` is the number of repeats after the first try; senders that do their own
+    retrying (the Celery send task) pass 0.
+    """
+
+    def __init__(
+        self,
+        token: str | None,
+        *,
+        base_url: str | None = None,
+        version: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        context: dict | None = None,
+    ):
+        self._token = token
+        self.base_url = (base_url or settings.GRAPH_API_BASE_URL).rstrip("/")
+        self.version = version or settings.GRAPH_API_VERSION
+        self.timeout = timeout if timeout is not None else settings.GRAPH_API_TIMEOUT
+        self.max_retries = settings.GRAPH_API_MAX_RETRIES if max_retries is None else max_retries
+        self.context = context or {}
+
+    def __repr__(self):  # never show the token, even in a traceback's locals
+        return f"<GraphClient {self.base_url}/{self.version}>"
+
+    # -- the calls wabadesk makes ----------------------------------------------------------------
+    def get(self, path: str, params: dict | None = None, **kwargs) -> dict:
+        return self.request("GET", path, params=params, **kwargs)
+
+    def post(self, path: str, json: dict | None = None, **kwargs) -> dict:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def get_object(self, object_id: str, fields: str = "id,name") -> dict:
+        return self.get(f"/{object_id}", {"fields": fields})
+
+    def debug_token(self, input_token: str, app_id: str, app_secret: str) -> dict:
+        """GET /debug_token with the app access token; returns the `data` object."""
+        body = self.get(
+            "/debug_token",
+            {"input_token": input_token, "access_token": f"{app_id}|{app_secret}"},
+            authenticate=False,
+        )
+        return body.get("data", {})
+
+    def get_paged(self, path: str, params: dict | None = None, max_pages: int = 100) -> list[dict]:
+        """Follows `paging.cursors.after` until the last page (forgetting it is a classic bug)."""
+        params = dict(params or {})
+        items: list[dict] = []
+        for _ in range(max_pages):
+            body = self.get(path, params)
+            items.extend(body.get("data", []))
+            after = body.get("paging", {}).get("cursors", {}).get("after")
+            if not after or not body.get("paging", {}).get("next"):
+                break
+            params["after"] = after
+        return items
+
+    def send_message(self, phone_number_id: str, payload: dict) -> dict:
+        return self.post(f"/{phone_number_id}/messages", payload)
+
+    # -- transport -------------------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/{self.version}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        json: Any = None,
+        authenticate: bool = True,
+    ) -> dict:
+        method = method.upper()
+        endpoint = f"/{self.version}/{path.lstrip('/')}"
+        headers = {"Authorization": f"Bearer {self._token}"} if authenticate and self._token else {}
+        attempt = 0
+        while True:
+            try:
+                response = _session.request(
+                    method, self.url(path), params=params, json=json, headers=headers, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                error = GraphNetworkError(
+                    status=0,
+                    code=None,
+                    message=f"No response from the Graph API: {type(exc).__name__}",
+                    method=method,
+                    endpoint=endpoint,
+                )
+                if method in IDEMPOTENT_METHODS and attempt < self.max_retries:
+                    self._wait(error, attempt)
+                    attempt += 1
+                    continue
+                self._report(error)
+                raise error from None
+            if response.ok:
+                try:
+                    return response.json()
+                except ValueError:
+                    return {}
+            error = GraphAPIError.from_response(response, method, endpoint)
+            if error.retryable and attempt < self.max_retries:
+                self._wait(error, attempt)
+                attempt += 1
+                continue
+            self._report(error)
+            raise error
+
+    def _wait(self, error: GraphAPIError, attempt: int) -> None:
+        delay = backoff_delay(attempt, error.retry_after)
+        log.info(
+            "graph_api_retry",
+            method=error.method,
+            endpoint=error.endpoint,
+            status=error.status,
+            error_code=error.code,
+            error_subcode=error.subcode,
+            attempt=attempt + 1,
+            delay_s=round(delay, 3),
+        )
+        time.sleep(delay)
+
+    def _report(self, error: GraphAPIError) -> None:
+        log.warning(
+            "graph_api_error",
+            method=error.method,
+            endpoint=error.endpoint,
+            status=error.status,
+            error_code=error.code,
+            error_subcode=error.subcode,
+            error_type=error.type,
+            error_message=error.message,
+            fbtrace_id=error.fbtrace_id,
+            **self.context,
+        )
+        from diagnostics.services import graph_error_record
+
+        graph_error_record(error, context=self.context)

@@ -1,0 +1,14 @@
+from django.conf import settings
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the Content-Security-Policy header outside DEBUG (everything is served from 'self')."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not settings.DEBUG and settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
