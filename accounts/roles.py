@@ -25,3 +25,18 @@ ROLES = {
 
 def perm(capability: str) -> str:
     return f"accounts.{capability}"
+
+
+def sync_roles(Group, Permission, ContentType) -> None:
+    """Create the capability permissions and the three groups (idempotent).
+
+    Takes the model classes so the data migration can pass its historical models; tests that
+    flush the database (transactional tests) call it with the real ones.
+    """
+    ct, _ = ContentType.objects.get_or_create(app_label="accounts", model="capability")
+    perms = {}
+    for codename, name in CAPABILITIES.items():
+        perms[codename], _ = Permission.objects.get_or_create(content_type=ct, codename=codename, defaults={"name": name})
+    for role, capabilities in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set([perms[c] for c in capabilities])

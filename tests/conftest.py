@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 
+from accounts.roles import sync_roles
 from config.celery import app as celery_app
 from sandbox.control import SandboxControl
 from sandbox.server import start_in_thread
@@ -49,6 +51,8 @@ def sandbox(sandbox_server, settings) -> SandboxControl:
 def make_user(django_user_model, role: str | None, username: str | None = None):
     user = django_user_model.objects.create_user(username=username or role or "norole", password=PASSWORD)
     if role:
+        if not Group.objects.filter(name=role).exists():  # flushed by a transactional test
+            sync_roles(Group, Permission, ContentType)
         user.groups.add(Group.objects.get(name=role))
     return user
 

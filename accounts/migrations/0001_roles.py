@@ -2,21 +2,11 @@ from django.db import migrations, models
 
 
 def create_roles(apps, schema_editor):
-    from accounts.roles import CAPABILITIES, ROLES
+    from accounts.roles import sync_roles
 
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    Group = apps.get_model("auth", "Group")
     # Permissions are normally created after migrations; the groups need them now.
-    ct, _ = ContentType.objects.get_or_create(app_label="accounts", model="capability")
-    perms = {}
-    for codename, name in CAPABILITIES.items():
-        perms[codename], _ = Permission.objects.get_or_create(
-            content_type=ct, codename=codename, defaults={"name": name}
-        )
-    for role, capabilities in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set([perms[c] for c in capabilities])
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"),
+               apps.get_model("contenttypes", "ContentType"))
 
 
 class Migration(migrations.Migration):
