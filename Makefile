@@ -40,7 +40,7 @@ services-check: $(DEV_STAMP)
 run: $(STAMP)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(VENV)/bin/honcho start -f Procfile.dev
+	DEBUG=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile.dev
 
 test: $(DEV_STAMP) chromium services-check
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

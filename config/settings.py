@@ -155,12 +155,17 @@ GRAPH_API_MAX_RETRIES = env.int("GRAPH_API_MAX_RETRIES", default=3)
 GRAPH_API_BACKOFF_BASE = env.float("GRAPH_API_BACKOFF_BASE", default=1.0)
 GRAPH_API_BACKOFF_CAP = env.float("GRAPH_API_BACKOFF_CAP", default=30.0)
 WEBHOOK_VERIFY_TOKEN = env("WEBHOOK_VERIFY_TOKEN", default="wabadesk-verify" if DEBUG else "")
+# Graph errors older than this are pruned from the diagnostics error log by a daily beat task.
+ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
 
 # --- Celery --------------------------------------------------------------------------------------
 # The default broker is a folder on disk, so `make run` needs no server; production uses Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_FOLDER = Path(env("CELERY_BROKER_FOLDER", default=str(BASE_DIR / ".broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport expects its folders to exist already.
+    for _folder in ("queue", "processed"):
+        (CELERY_BROKER_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER / "queue"),
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
