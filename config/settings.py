@@ -158,6 +158,15 @@ WEBHOOK_VERIFY_TOKEN = env("WEBHOOK_VERIFY_TOKEN", default="wabadesk-verify" if 
 # Graph errors older than this are pruned from the diagnostics error log by a daily beat task.
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
 
+# --- Sending (see README "Messaging") ------------------------------------------------------------
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=8)
+# The bucket runs this fraction of a number's limit, so no 1-second window at Meta exceeds it.
+MESSAGING_RATE_SAFETY = env.float("MESSAGING_RATE_SAFETY", default=0.98)
+MESSAGING_RATE_BURST = env.float("MESSAGING_RATE_BURST", default=1)
+MESSAGING_MAX_INLINE_WAIT = env.float("MESSAGING_MAX_INLINE_WAIT", default=2.0)
+MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", default=900)
+MESSAGING_RECONCILE_REQUEUE = env.bool("MESSAGING_RECONCILE_REQUEUE", default=True)
+
 # --- Celery --------------------------------------------------------------------------------------
 # The default broker is a folder on disk, so `make run` needs no server; production uses Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

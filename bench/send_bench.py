@@ -1,0 +1,286 @@
+#!/usr/bin/env python
+"""Send benchmark: the real send path (message_send → Celery → bucket → sandbox) with N worker processes.
+
+    .venv/bin/python bench/send_bench.py                       # 10,000 messages, 4 workers, 80/s and 1000/s
+    .venv/bin/python bench/send_bench.py --messages 2000 --rates 80,250 --kill-rate 250
+
+For each configured limit it reports the achieved rate (measured from the sandbox's `received_at`
+times, i.e. what "Meta" saw) and the busiest 1-second window; with --kill-rate it SIGKILLs random
+worker children (and once a whole worker) mid-run, lets status webhooks and reconciliation settle the
+messages, and counts duplicates and lost messages at the sandbox by biz_opaque_callback_data. A
+sequential send-and-sleep loop at the same nominal rates is measured for comparison.
+
+Needs PostgreSQL and Redis on 127.0.0.1 (as `make test`). Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--messages", type=int, default=10_000)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--rates", default="80,1000", help="configured limits to measure, messages/s")
+    p.add_argument("--kill-rate", type=int, default=1000, help="limit for the kill run (0: skip it)")
+    p.add_argument("--sequential", type=int, default=1000, help="messages per sequential comparison run")
+    p.add_argument("--db", default="wabadesk_send_bench")
+    p.add_argument("--broker-db", type=int, default=5)
+    p.add_argument("--cache-db", type=int, default=6)
+    return p.parse_args()
+
+
+ARGS = parse_args()
+SANDBOX_PORT = free_port()
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ARGS.db}",
+    "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{ARGS.broker_db}",
+    "REDIS_URL": f"redis://127.0.0.1:6379/{ARGS.cache_db}",
+    "GRAPH_API_BASE_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
+    "DEBUG": "1",
+    "LOG_LEVEL": "ERROR",
+    "CONN_MAX_AGE": "60",
+    # A whole worker killed: its unacknowledged tasks come back after this many seconds.
+    "CELERY_VISIBILITY_TIMEOUT": "10",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
+os.environ.update(ENV)
+PY = sys.executable
+
+
+def create_database():
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ARGS.db]).fetchone():
+            conn.execute(f'CREATE DATABASE "{ARGS.db}"')
+    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=ENV, check=True)
+
+
+def start_sandbox() -> subprocess.Popen:
+    proc = subprocess.Popen([PY, "manage.py", "graph_sandbox", "--port", str(SANDBOX_PORT)], cwd=ROOT, env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", SANDBOX_PORT), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the sandbox did not start")
+
+
+create_database()
+SANDBOX = start_sandbox()
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.graph import GraphClient  # noqa: E402
+from accounts.models import WABA, AccessToken, App, PhoneNumber  # noqa: E402
+from consent.models import Contact  # noqa: E402
+from messaging.models import Message, Template  # noqa: E402
+from messaging.services import message_reconcile, message_send, message_status_apply  # noqa: E402
+from sandbox import demo  # noqa: E402
+from sandbox.control import SandboxControl  # noqa: E402
+
+control = SandboxControl(ENV["GRAPH_API_BASE_URL"])
+PHONES = [f"+1555{i:07d}" for i in range(ARGS.messages)]
+
+
+def seed_world():
+    control.reset()
+    control.merge(**demo.sandbox_state())
+    app, _ = App.objects.update_or_create(app_id=demo.APP_ID, defaults={"name": "bench", "app_secret": demo.APP_SECRET})
+    waba, _ = WABA.objects.update_or_create(waba_id=demo.WABA_ID, defaults={"name": "bench", "app": app})
+    phone, _ = PhoneNumber.objects.update_or_create(phone_number_id=demo.PHONE_MAIN, defaults={"waba": waba})
+    if not AccessToken.objects.filter(waba=waba, active=True).exists():
+        AccessToken.objects.create(waba=waba, token=demo.SYSTEM_USER_TOKEN, token_type="SYSTEM_USER", is_valid=True,
+                                   active=True, scopes=["whatsapp_business_messaging"], activated_at=timezone.now())
+    for t in demo.TEMPLATES:
+        Template.objects.update_or_create(waba_id=demo.WABA_ID, name=t["name"], language=t["language"],
+                                          defaults={"category": t["category"], "status": t["status"],
+                                                    "components": t["components"]})
+    # Setup only: contacts are written in bulk with an opt-in state (the consent rule reads it).
+    existing = set(Contact.objects.filter(phone__in=PHONES).values_list("phone", flat=True))
+    Contact.objects.bulk_create([Contact(phone=p, consent_state="opted_in") for p in PHONES if p not in existing],
+                                batch_size=2000)
+    return phone
+
+
+def reset_run(phone, rate):
+    Message.objects.all().delete()
+    redis.Redis.from_url(ENV["CELERY_BROKER_URL"]).flushdb()
+    cache = redis.Redis.from_url(ENV["REDIS_URL"])
+    for key in cache.scan_iter("wabadesk:bucket:*"):
+        cache.delete(key)
+    control.clear_calls()
+    PhoneNumber.objects.filter(pk=phone.pk).update(rate_limit_per_second=rate)
+
+
+def start_worker(i: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [PY, "-m", "celery", "-A", "config", "worker", "-c", "1", "-P", "prefork", "--without-gossip",
+         "--without-mingle", "--without-heartbeat", "-l", "ERROR", "-n", f"bench{i}-{random.randint(0, 1 << 30)}@%h"],
+        cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def stop_workers(workers):
+    for w in workers:
+        if w.poll() is None:
+            os.killpg(w.pid, signal.SIGTERM)
+    for w in workers:
+        try:
+            w.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(w.pid, signal.SIGKILL)
+
+
+def open_count() -> int:
+    return Message.objects.filter(status="queued").count()
+
+
+def wait_drained(workers, kill: bool, quiet_for: float = 3.0, timeout: float = 900) -> dict:
+    """Wait until nothing is queued for `quiet_for` s; in a kill run, kill workers meanwhile."""
+    kills = {"children": 0, "workers": 0}
+    deadline, quiet_since, next_kill = time.time() + timeout, None, time.time() + random.uniform(1, 3)
+    while time.time() < deadline:
+        if kill and time.time() >= next_kill and open_count() > 0:
+            victim = random.randrange(len(workers))
+            if kills["children"] and kills["children"] % 4 == 0 and kills["workers"] < 2:
+                os.killpg(workers[victim].pid, signal.SIGKILL)  # the whole worker, main process included
+                workers[victim].wait()
+                workers[victim] = start_worker(victim)
+                kills["workers"] += 1
+            else:
+                for child in children(workers[victim].pid):
+                    os.kill(child, signal.SIGKILL)
+            kills["children"] += 1
+            next_kill = time.time() + random.uniform(1, 3)
+        if open_count() == 0:
+            quiet_since = quiet_since or time.time()
+            if time.time() - quiet_since >= quiet_for:
+                return kills
+        else:
+            quiet_since = None
+        time.sleep(0.25)
+    raise SystemExit("the queue did not drain in time")
+
+
+def window_stats(times: list[float]) -> dict:
+    times = sorted(times)
+    n = len(times)
+    if n < 2:
+        return {"n": n}
+    busiest, j = 0, 0
+    for i in range(n):
+        while times[i] - times[j] >= 1.0:
+            j += 1
+        busiest = max(busiest, i - j + 1)
+    lo, hi = times[n // 20], times[n - 1 - n // 20]  # the middle 90 %, without start-up and tail
+    return {"n": n, "overall": (n - 1) / (times[-1] - times[0]), "steady": (n * 0.9) / (hi - lo) if hi > lo else 0,
+            "busiest_1s": busiest, "duration": times[-1] - times[0]}
+
+
+def run(phone, rate: int, kill: bool) -> dict:
+    reset_run(phone, rate)
+    started = time.time()
+    for p in PHONES:
+        message_send(phone_number_id=phone.phone_number_id, to=p, template="order_update", language="en_US",
+                     idempotency_key=f"bench-{rate}-{kill}-{p}", source="bench")
+    enqueue_s = time.time() - started
+    workers = [start_worker(i) for i in range(ARGS.workers)]
+    try:
+        kills = wait_drained(workers, kill, quiet_for=12 if kill else 3)
+        settled = {}
+        if kill:
+            # What Meta would do: a "sent" status webhook for every accepted message, carrying our key.
+            stuck_before = Message.objects.filter(status__in=["sending", "unknown"]).count()
+            for m in control.messages():
+                message_status_apply({"id": m["id"], "status": "sent", "timestamp": str(int(m["received_at"])),
+                                      "biz_opaque_callback_data": m["biz_opaque_callback_data"]})
+            settled = {"stuck_after_kills": stuck_before, **message_reconcile(older_than=0)}
+            wait_drained(workers, False)
+    finally:
+        stop_workers(workers)
+    received = [m for m in control.messages() if m["phone_number_id"] == phone.phone_number_id]
+    keys = Counter(m["biz_opaque_callback_data"] for m in received)
+    expected = set(Message.objects.values_list("idempotency_key", flat=True))
+    posts = sum(1 for c in control.calls() if c["method"] == "POST" and c["path"].endswith("/messages"))
+    return {
+        "rate": rate, "kill": kill, "enqueue_per_s": len(PHONES) / enqueue_s, **window_stats([m["received_at"] for m in received]),
+        "duplicates": sum(c - 1 for c in keys.values() if c > 1), "lost": len(expected - set(keys)),
+        "posts": posts, "statuses": dict(Counter(Message.objects.values_list("status", flat=True))),
+        "kills": kills, **settled,
+    }
+
+
+def sequential(phone, rate: int, n: int) -> dict:
+    """The naive loop: send, then sleep 1/rate."""
+    control.clear_calls()
+    client = GraphClient(demo.SYSTEM_USER_TOKEN, max_retries=0)
+    for i in range(n):
+        client.send_message(phone.phone_number_id, {"messaging_product": "whatsapp", "to": PHONES[i % len(PHONES)],
+                                                    "type": "template", "biz_opaque_callback_data": f"seq-{i}",
+                                                    "template": {"name": "order_update", "language": {"code": "en_US"}}})
+        time.sleep(1 / rate)
+    return {"rate": rate, **window_stats([m["received_at"] for m in control.messages()])}
+
+
+def main():
+    phone = seed_world()
+    print(f"send bench: {ARGS.messages} template messages, {ARGS.workers} worker processes, "
+          f"{os.cpu_count()} CPUs, sandbox on 127.0.0.1:{SANDBOX_PORT}")
+    print(f"{'limit/s':>8} {'kill':>5} {'enqueue/s':>10} {'achieved/s':>11} {'steady/s':>9} {'vs limit':>9} "
+          f"{'busiest 1s':>11} {'dups':>5} {'lost':>5} {'POSTs':>6}")
+    results = []
+    plan = [(int(r), False) for r in ARGS.rates.split(",") if r] + ([(ARGS.kill_rate, True)] if ARGS.kill_rate else [])
+    for rate, kill in plan:
+        r = run(phone, rate, kill)
+        results.append(r)
+        print(f"{rate:>8} {'yes' if kill else 'no':>5} {r['enqueue_per_s']:>10.0f} {r['overall']:>11.1f} "
+              f"{r['steady']:>9.1f} {100 * r['steady'] / rate - 100:>+8.1f}% {r['busiest_1s']:>11} "
+              f"{r['duplicates']:>5} {r['lost']:>5} {r['posts']:>6}", flush=True)
+        if kill:
+            print(f"         kills: {r['kills']}; left in sending/unknown by kills: {r['stuck_after_kills']}; "
+                  f"requeued by reconciliation: {r['requeued']}; final statuses: {r['statuses']}")
+    print("\nsequential send-and-sleep loop (one process, same nominal rate):")
+    for rate, _ in plan:
+        s = sequential(phone, rate, min(ARGS.sequential, ARGS.messages))
+        print(f"{rate:>8}/s nominal: achieved {s['overall']:.1f}/s ({100 * s['overall'] / rate - 100:+.1f}%), "
+              f"busiest 1 s window {s['busiest_1s']}", flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        SANDBOX.terminate()

@@ -1,0 +1,178 @@
+"""Reads for contacts and consent: the consent rule, search with keyset pagination, export rows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from consent.models import WINDOW, Contact, ConsentEvent
+
+PAGE_SIZE = 50
+
+
+def contact_can_send(contact: Contact) -> bool:
+    """THE consent rule: we may message a contact only while their latest consent event is an opt-in.
+
+    "Latest" is by the time the consent was given, not by when we learnt it, and an opt-out at the
+    same instant as an opt-in wins (ConsentEvent.LATEST_FIRST); consent.services keeps
+    `consent_state` equal to that event in the same transaction as every write.
+    """
+    return contact.consent_state == Contact.ConsentState.OPTED_IN
+
+
+def consent_deciding_event() -> QuerySet:
+    """The event that decides a contact's state, for use as a subquery (OuterRef("pk") is the contact)."""
+    return ConsentEvent.objects.filter(contact_id=OuterRef("pk")).order_by(*ConsentEvent.LATEST_FIRST)
+
+
+def consent_timeline(contact: Contact):
+    return contact.consent_events.select_related("recorded_by").order_by(*ConsentEvent.LATEST_FIRST)
+
+
+# --- Search and pagination -------------------------------------------------------------------------
+# Each sort is (column, descending?, nullable?). Every one ends with id, so the order is total and a
+# page boundary is a single (value, id) cursor: the next page is an index range scan, whatever its depth.
+SORTS = {
+    "newest": ("id", True, False),
+    "oldest": ("id", False, False),
+    "phone": ("phone", False, False),
+    "-phone": ("phone", True, False),
+    "name": ("name", False, False),
+    "-name": ("name", True, False),
+    "-last_inbound": ("last_inbound_at", True, True),
+}
+SORT_LABELS = {
+    "newest": "Newest first", "oldest": "Oldest first", "phone": "Phone ↑", "-phone": "Phone ↓",
+    "name": "Name A→Z", "-name": "Name Z→A", "-last_inbound": "Last message (recent first)",
+}
+
+
+def contact_filter(*, q="", state="", channel="", window="", blacklisted="", now: datetime | None = None) -> QuerySet:
+    """Contacts matching the list's search box and filters (unordered)."""
+    contacts = Contact.objects.all()
+    q = (q or "").strip()
+    if q:
+        # A query that looks like a phone fragment searches the phone only (digits, with or without +).
+        digits = q.replace(" ", "").replace("-", "")
+        if digits.lstrip("+").isdigit():
+            contacts = contacts.filter(phone__icontains=digits)
+        else:
+            contacts = contacts.filter(name__icontains=q)
+    if state:
+        contacts = contacts.filter(consent_state=state)
+    if channel:
+        contacts = contacts.filter(consent_channel=channel)
+    if window in ("open", "closed"):
+        opened_after = (now or timezone.now()) - WINDOW
+        is_open = Q(last_inbound_at__gt=opened_after)
+        contacts = contacts.filter(is_open) if window == "open" else contacts.exclude(is_open)
+    if blacklisted in ("yes", "no"):
+        from messaging.models import BlacklistEntry
+
+        listed = Exists(BlacklistEntry.objects.filter(phone=OuterRef("phone")))
+        contacts = contacts.filter(listed) if blacklisted == "yes" else contacts.filter(~listed)
+    return contacts
+
+
+def _order(sort: str) -> list:
+    column, desc, nullable = SORTS[sort]
+    from django.db.models import F
+
+    if column == "id":
+        return ["-id" if desc else "id"]
+    f = F(column)
+    # Nulls (contacts who never wrote) always come last.
+    primary = f.desc(nulls_last=True) if desc else f.asc(nulls_last=True)
+    return [primary, "-id" if desc else "id"]
+
+
+def _after(contacts: QuerySet, sort: str, cursor: tuple) -> QuerySet:
+    """Rows strictly after `cursor` = (value, id) in the order of `sort`."""
+    column, desc, nullable = SORTS[sort]
+    value, last_id = cursor
+    lt, lte = ("lt", "lte") if desc else ("gt", "gte")
+    if column == "id":
+        return contacts.filter(**{f"id__{lt}": last_id})
+    if value is None:  # already among the trailing nulls
+        return contacts.filter(**{f"{column}__isnull": True, f"id__{lt}": last_id})
+    # The redundant `column >= value` bound is what lets the database use the (column, id) index range.
+    after = Q(**{f"{column}__{lte}": value}) & (Q(**{f"{column}__{lt}": value}) | Q(**{column: value, f"id__{lt}": last_id}))
+    if nullable:
+        after |= Q(**{f"{column}__isnull": True})
+    return contacts.filter(after)
+
+
+def encode_cursor(sort: str, contact: Contact) -> str:
+    column = SORTS[sort][0]
+    value = getattr(contact, column)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, contact.pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, token: str) -> tuple | None:
+    """None for a missing or tampered cursor (the list then starts at the first page)."""
+    if not token:
+        return None
+    try:
+        value, last_id = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if SORTS[sort][0] == "last_inbound_at" and value is not None:
+            value = parse_datetime(value)
+        return value, int(last_id)
+    except (ValueError, TypeError, json.JSONDecodeError, KeyError):
+        return None
+
+
+@dataclass
+class ContactPage:
+    contacts: list[Contact]
+    next_cursor: str
+    sort: str
+    is_first: bool
+
+
+def contact_page(contacts: QuerySet, *, sort="newest", after="", size=PAGE_SIZE) -> ContactPage:
+    """One page of `contacts` by keyset: one query, no COUNT, constant cost at any depth."""
+    sort = sort if sort in SORTS else "newest"
+    cursor = decode_cursor(sort, after)
+    qs = contacts.order_by(*_order(sort))
+    if cursor:
+        qs = _after(qs, sort, cursor)
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return ContactPage(contacts=rows, next_cursor=encode_cursor(sort, rows[-1]) if more else "", sort=sort,
+                       is_first=cursor is None)
+
+
+def contact_count_estimate() -> int | None:
+    """All contacts, estimated from PostgreSQL's statistics (an exact COUNT over millions of rows on
+    every page view is what makes lists slow). Exact on other databases, where tables are small."""
+    if connection.vendor != "postgresql":
+        return Contact.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [Contact._meta.db_table])
+        row = cursor.fetchone()
+    if not row or row[0] < 0:  # never analysed yet
+        return None
+    return int(row[0])
+
+
+def contact_export_rows(contacts: QuerySet, now: datetime | None = None):
+    """Rows of the CSV export (header first), streamed from the database in chunks."""
+    now = now or timezone.now()
+    yield ["phone", "name", "wa_id", "consent_state", "consent_channel", "consent_changed_at", "last_inbound_at",
+           "window"]
+    for c in contacts.order_by("id").iterator(chunk_size=2000):
+        yield [c.phone, c.name, c.wa_id, c.consent_state, c.consent_channel,
+               c.consent_changed_at.isoformat() if c.consent_changed_at else "",
+               c.last_inbound_at.isoformat() if c.last_inbound_at else "",
+               "open" if c.window(now).is_open else "closed"]

@@ -1,0 +1,562 @@
+"""Writes for messaging: template sync, the blacklist, THE send path, delivery, status webhooks,
+broadcasts.
+
+Every message wabadesk sends — a reply from the dashboard, a broadcast, a public API call — goes
+through `message_send`, which refuses what Meta would refuse (or what we must never send) before
+anything is stored, and `message_deliver`, which the Celery task calls to talk to Meta exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import structlog
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.graph import GraphAPIError, GraphNetworkError, backoff_delay
+from messaging import ratelimit
+from messaging.models import (
+    BlacklistChange,
+    BlacklistEntry,
+    Broadcast,
+    BroadcastRecipient,
+    Message,
+    Template,
+)
+
+log = structlog.get_logger(__name__)
+
+TEMPLATE_FIELDS = "id,name,language,status,category,components,rejected_reason,parameter_format,quality_score"
+
+
+# --- Templates ------------------------------------------------------------------------------------
+@dataclass
+class SyncResult:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    def __str__(self):
+        return f"{self.created} new, {self.updated} updated, {self.removed} removed"
+
+
+def template_sync(waba) -> SyncResult:
+    """Copy /{waba_id}/message_templates (every page) into Template rows. Templates deleted at
+    Meta are removed here too; messages keep their payload."""
+    from accounts.selectors import graph_client_for
+
+    client = graph_client_for(waba, context={"waba_id": waba.waba_id, "action": "template_sync"})
+    items = client.get_paged(f"/{waba.waba_id}/message_templates", {"fields": TEMPLATE_FIELDS, "limit": 100})
+    result = SyncResult()
+    seen = []
+    with transaction.atomic():
+        for item in items:
+            quality = item.get("quality_score") or {}
+            _, created = Template.objects.update_or_create(
+                waba_id=waba.waba_id,
+                name=item["name"],
+                language=item.get("language", ""),
+                defaults={
+                    "template_id": str(item.get("id", "")),
+                    "category": item.get("category", ""),
+                    "status": item.get("status", ""),
+                    "rejected_reason": "" if item.get("rejected_reason") in (None, "NONE") else item["rejected_reason"],
+                    "components": item.get("components") or [],
+                    "parameter_format": item.get("parameter_format") or "POSITIONAL",
+                    "quality_score": quality.get("score", "") if isinstance(quality, dict) else str(quality),
+                },
+            )
+            seen.append((item["name"], item.get("language", "")))
+            result.created += created
+            result.updated += not created
+        for template in Template.objects.filter(waba_id=waba.waba_id):
+            if (template.name, template.language) not in seen:
+                template.delete()
+                result.removed += 1
+    log.info("template_sync", waba_id=waba.waba_id, created=result.created, updated=result.updated,
+             removed=result.removed)
+    return result
+
+
+def template_sync_all() -> dict[str, str]:
+    """Sync every WABA that has an active token (the beat job). One failing WABA does not stop the rest."""
+    from accounts.models import WABA
+    from accounts.selectors import waba_active_token
+
+    results = {}
+    for waba in WABA.objects.all():
+        if waba_active_token(waba) is None:
+            results[waba.waba_id] = "skipped: no active token"
+            continue
+        try:
+            results[waba.waba_id] = str(template_sync(waba))
+        except GraphAPIError as error:
+            results[waba.waba_id] = f"failed: {error}"
+    return results
+
+
+# --- Blacklist ------------------------------------------------------------------------------------
+@dataclass
+class BulkAddResult:
+    added: list[str]
+    already: list[str]
+    errors: list[tuple[int, str, str]]  # (line number, the line as typed, why it was refused)
+
+
+def blacklist_add(phone: str, reason: str = "", by=None) -> tuple[BlacklistEntry, bool]:
+    """Add one number (validated E.164). Returns (entry, created); an existing entry is kept as is."""
+    from consent.validators import validate_e164
+
+    phone = validate_e164(phone)
+    with transaction.atomic():
+        entry, created = BlacklistEntry.objects.get_or_create(phone=phone, defaults={"reason": reason, "added_by": by})
+        if created:
+            BlacklistChange.objects.create(phone=phone, action=BlacklistChange.Action.ADDED, reason=reason, by=by)
+    return entry, created
+
+
+def blacklist_add_many(text: str, reason: str = "", by=None) -> BulkAddResult:
+    """One number per line: valid lines are added, each invalid line is reported with its reason."""
+    result = BulkAddResult([], [], [])
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry, created = blacklist_add(line.strip(), reason, by)
+        except ValidationError as error:
+            result.errors.append((number, line.strip(), " ".join(error.messages)))
+            continue
+        (result.added if created else result.already).append(entry.phone)
+    return result
+
+
+def blacklist_remove(entry: BlacklistEntry, by=None) -> None:
+    with transaction.atomic():
+        BlacklistChange.objects.create(phone=entry.phone, action=BlacklistChange.Action.REMOVED,
+                                       reason=entry.reason, by=by)
+        entry.delete()
+
+
+def blacklist_reason_update(entry: BlacklistEntry, reason: str, by=None) -> BlacklistEntry:
+    reason = reason.strip()[:255]
+    if reason != entry.reason:
+        with transaction.atomic():
+            BlacklistChange.objects.create(phone=entry.phone, action=BlacklistChange.Action.REASON_CHANGED,
+                                           reason=reason, previous_reason=entry.reason, by=by)
+            entry.reason = reason
+            entry.save(update_fields=["reason"])
+    return entry
+
+
+# --- The send path --------------------------------------------------------------------------------
+class SendRefused(Exception):
+    """The send path refused a message before storing or sending it. `code`/`subcode` follow Meta's
+    codes for the same mistake, so API clients keep their error handling; `reason` is ours."""
+
+    def __init__(self, code: int, subcode: int | None, message: str, reason: str):
+        super().__init__(message)
+        self.code, self.subcode, self.message, self.reason = code, subcode, message, reason
+
+    def __str__(self):
+        return self.message
+
+
+WINDOW_CLOSED_MESSAGE = (
+    "The 24-hour customer service window is closed: the customer has not written in the last 24 hours, "
+    "so Meta refuses free-form messages (error 131047, re-engagement message). Send an approved template instead."
+)
+
+
+def template_components(values) -> list[dict]:
+    """Body parameters for positional {{1}}, {{2}}… values."""
+    values = [v for v in (values or [])]
+    if not values:
+        return []
+    return [{"type": "body", "parameters": [{"type": "text", "text": str(v)} for v in values]}]
+
+
+def _phone_number_for(phone_number_id):
+    from accounts.models import PhoneNumber
+    from accounts.selectors import waba_active_token
+    from accounts.validators import validate_phone_number_id
+
+    try:
+        validate_phone_number_id(str(phone_number_id or ""))
+    except ValidationError as error:
+        raise SendRefused(100, 33, " ".join(error.messages), "unknown_phone_number") from None
+    phone = PhoneNumber.objects.select_related("waba").filter(phone_number_id=phone_number_id).first()
+    if phone is None:
+        raise SendRefused(100, 33, f"Phone Number ID {phone_number_id} is not one of this workspace's numbers "
+                                   "(sync the WABA's phone numbers on the Accounts page).", "unknown_phone_number")
+    token = waba_active_token(phone.waba)
+    if token is None or not token.is_valid or (token.expires_at and token.expires_at <= timezone.now()):
+        raise SendRefused(190, None, f"The WABA {phone.waba.waba_id} has no valid active access token: add or "
+                                     "activate one on the Accounts page.", "no_active_token")
+    return phone
+
+
+def _template_for(phone, template, language) -> Template:
+    if isinstance(template, Template):
+        found = template
+    else:
+        candidates = Template.objects.filter(waba_id=phone.waba.waba_id, name=template)
+        if language:
+            candidates = candidates.filter(language=language)
+        found = candidates.order_by("-status").filter(status=Template.Status.APPROVED).first() or candidates.first()
+        if found is None:
+            raise SendRefused(132001, None, f"Template {template!r}{f' ({language})' if language else ''} does not "
+                                            "exist for this WABA (sync the templates).", "template_not_approved")
+    if found.waba_id != phone.waba.waba_id:
+        raise SendRefused(132001, None, f"Template {found.name} belongs to WABA {found.waba_id}, not to the WABA of "
+                                        f"{phone.phone_number_id}.", "template_not_approved")
+    if not found.is_approved:
+        code = {Template.Status.PAUSED: 132015, Template.Status.DISABLED: 132016}.get(found.status, 132001)
+        raise SendRefused(code, None, f"Template {found.name} ({found.language}) is {found.status}: only APPROVED "
+                                      "templates can be sent.", "template_not_approved")
+    return found
+
+
+def message_send(*, phone_number_id, to, text=None, template=None, language=None, components=None,
+                 idempotency_key=None, sender=None, source="dashboard", broadcast=None) -> Message:
+    """Check, store and enqueue one message. Raises SendRefused (nothing stored, Meta not called).
+
+    Checks, in order: our phone number with an active token; an E.164 recipient; not blacklisted;
+    consent (at enqueue time); the 24-hour window for free-form text. The same idempotency key
+    again returns the stored message and sends nothing.
+    """
+    from consent.models import Contact
+    from consent.selectors import contact_can_send
+    from consent.validators import validate_e164
+    from messaging.selectors import blacklist_contains
+
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    phone = _phone_number_for(phone_number_id)
+    try:
+        to = validate_e164(to or "")
+    except ValidationError as error:
+        raise SendRefused(100, None, f"Invalid recipient {to!r}: {' '.join(error.messages)}", "invalid_recipient") from None
+    if blacklist_contains(to):
+        raise SendRefused(131000, None, f"Recipient {to} is on the blacklist: nothing was sent.", "recipient_blacklisted")
+    contact = Contact.objects.filter(phone=to).first()
+    if contact is None or not contact_can_send(contact):
+        state = getattr(contact, "consent_state", "none") if contact else "unknown contact"
+        raise SendRefused(131000, None, f"{to} has no active consent ({state}): record an opt-in first.", "no_consent")
+
+    if template:
+        tpl = _template_for(phone, template, language)
+        kind = Message.Kind.TEMPLATE
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+                   "template": {"name": tpl.name, "language": {"code": tpl.language}}}
+        if components:
+            payload["template"]["components"] = components
+    elif text and text.strip():
+        if not contact.window().is_open:
+            raise SendRefused(131047, None, WINDOW_CLOSED_MESSAGE, "window_closed")
+        tpl, kind = None, Message.Kind.TEXT
+        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
+                   "text": {"body": text}}
+    else:
+        raise SendRefused(100, 2500, "Nothing to send: give a text or a template.", "invalid_request")
+
+    key = idempotency_key or uuid.uuid4().hex
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                idempotency_key=key, phone_number=phone, contact=contact, to=to, kind=kind, template=tpl,
+                payload=payload, sender=sender if getattr(sender, "pk", None) else None, source=source,
+                broadcast=broadcast,
+            )
+    except IntegrityError:
+        # The same key raced in from another request: that message wins, nothing more is sent.
+        return Message.objects.get(idempotency_key=key)
+    from messaging.tasks import message_deliver_task
+
+    message_deliver_task.delay_on_commit(message.pk)
+    log.info("message_queued", message_id=message.pk, phone_number_id=phone.phone_number_id, kind=kind, source=source)
+    return message
+
+
+# --- Delivery (the Celery task's body) ------------------------------------------------------------
+def _still_sendable(message: Message) -> str:
+    """Re-checked when the task runs. We deliberately cancel a queued message whose recipient opted out
+    or was blacklisted after it was queued: an opt-out must win over work already in the queue."""
+    from consent.selectors import contact_can_send
+    from messaging.selectors import blacklist_contains
+
+    if message.broadcast_id and message.broadcast.status == Broadcast.Status.CANCELLED:
+        return "broadcast_cancelled"
+    if blacklist_contains(message.to):
+        return "blacklisted_after_queueing"
+    if message.contact_id and not contact_can_send(message.contact):
+        return "opted_out_after_queueing"
+    return ""
+
+
+def _max_attempts() -> int:
+    return getattr(settings, "MESSAGING_MAX_ATTEMPTS", 8)
+
+
+def message_deliver(message_id: int) -> float | None:
+    """Send one queued message to Meta. Returns a countdown when the task should run again later
+    (rate limits), None when done. Safe to call any number of times for the same message: only the
+    caller whose conditional update moves it queued → sending talks to Meta."""
+    from accounts.selectors import NoActiveToken, graph_client_for
+
+    message = Message.objects.select_related("phone_number__waba", "contact", "broadcast").filter(pk=message_id).first()
+    if message is None or message.status != Message.Status.QUEUED:
+        return None
+    reason = _still_sendable(message)
+    if reason:
+        Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+            status=Message.Status.CANCELLED, skipped_reason=reason, updated_at=timezone.now())
+        log.info("message_cancelled", message_id=message.pk, reason=reason)
+        return None
+
+    phone = message.phone_number
+    claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        status=Message.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now(), updated_at=timezone.now())
+    if not claimed:
+        return None  # another delivery of the same task got it first
+    attempts = message.attempts + 1
+    payload = {**message.payload, "biz_opaque_callback_data": message.idempotency_key}
+    try:
+        client = graph_client_for(phone.waba, max_retries=0,
+                                  context={"message_id": message.pk, "phone_number_id": phone.phone_number_id})
+    except NoActiveToken:
+        _fail(message, 190, None, "The WABA has no valid active access token any more.", "")
+        return None
+    # The slot is taken last, right before the POST, so the spacing Meta sees is the bucket's spacing.
+    countdown = _wait_for_send_slot(phone)
+    if countdown is not None:
+        # Paused for long (a 429's Retry-After): the queue holds the message, not a worker.
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now())
+        return countdown
+    try:
+        body = client.send_message(phone.phone_number_id, payload)
+    except GraphNetworkError as error:
+        if error.outcome_unknown:
+            # The request may have reached Meta: resending could deliver it twice. The status webhook
+            # (biz_opaque_callback_data = our key) or reconciliation settles it.
+            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.UNKNOWN, error_message=error.message, updated_at=timezone.now())
+            log.warning("message_outcome_unknown", message_id=message.pk)
+            return None
+        return _requeue(message, attempts, error)
+    except GraphAPIError as error:
+        if (error.is_rate_limit or error.status >= 500) and attempts < _max_attempts():
+            if error.is_rate_limit:
+                ratelimit.pause_number(phone.phone_number_id, error.retry_after or backoff_delay(attempts - 1))
+            return _requeue(message, attempts, error)
+        _fail(message, error.code, error.subcode, error.message, error.fbtrace_id)
+        return None
+
+    wamid = ((body.get("messages") or [{}])[0]).get("id")
+    now = timezone.now()
+    updated = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT, wamid=wamid, sent_at=now, status_at=now, updated_at=now)
+    if not updated:
+        # A status webhook overtook the HTTP response: keep its (later) status, add the wamid.
+        Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=wamid, sent_at=now)
+    return None
+
+
+def _wait_for_send_slot(phone) -> float | None:
+    """Sleep until this number's next send slot; returns a countdown instead when that is far away."""
+    while True:
+        slot = ratelimit.send_slot(phone.phone_number_id, phone.rate_limit_per_second or 80)
+        if slot.granted:
+            time.sleep(slot.wait)
+            return None
+        if slot.wait > getattr(settings, "MESSAGING_MAX_INLINE_WAIT", 2.0):
+            return slot.wait
+        time.sleep(slot.wait)
+
+
+def _requeue(message: Message, attempts: int, error: GraphAPIError) -> float:
+    delay = backoff_delay(attempts - 1, error.retry_after)
+    delay *= random.uniform(1.0, 1.2)  # spread workers that were paused together
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED, error_code=error.code, error_subcode=error.subcode,
+        error_message=error.message[:2000], fbtrace_id=error.fbtrace_id, updated_at=timezone.now())
+    log.info("message_retry", message_id=message.pk, error_code=error.code, attempt=attempts, delay_s=round(delay, 3))
+    return delay
+
+
+def _fail(message: Message, code, subcode, text: str, fbtrace_id: str) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.FAILED, error_code=code, error_subcode=subcode, error_message=(text or "")[:2000],
+        fbtrace_id=fbtrace_id or "", status_at=timezone.now(), updated_at=timezone.now())
+    log.warning("message_failed", message_id=message.pk, error_code=code, error_subcode=subcode)
+
+
+# --- Status webhooks and reconciliation -----------------------------------------------------------
+def message_status_apply(status: dict) -> bool:
+    """Apply one `statuses[]` item of a webhook. Idempotent (Meta redelivers) and monotonic: a
+    late "delivered" never overwrites "read". Matches by wamid, or by biz_opaque_callback_data (our
+    idempotency key) when the send's response was lost and we never learnt the wamid.
+    Returns True when the status belongs to one of our messages."""
+    wamid = status.get("id") or None
+    key = status.get("biz_opaque_callback_data") or None
+    new = str(status.get("status") or "").lower()
+    if new not in ("sent", "delivered", "read", "failed"):
+        return False
+    with transaction.atomic():
+        message = None
+        if wamid:
+            message = Message.objects.select_for_update().filter(wamid=wamid).first()
+        if message is None and key:
+            message = Message.objects.select_for_update().filter(idempotency_key=key).first()
+        if message is None:
+            return False
+        try:
+            at = datetime.fromtimestamp(int(status.get("timestamp")), dt_timezone.utc)
+        except (TypeError, ValueError):
+            at = timezone.now()
+        fields = {}
+        if wamid and not message.wamid:
+            fields["wamid"] = wamid
+        current = message.status
+        if new == "failed":
+            if current not in ("failed", "delivered", "read"):
+                error = (status.get("errors") or [{}])[0]
+                fields.update(status="failed", error_code=error.get("code"), error_subcode=None,
+                              error_message=(error.get("error_data", {}) or {}).get("details")
+                              or error.get("message") or error.get("title") or "")
+        elif current == "cancelled" or current == "failed" and new == "sent":
+            pass  # a "sent" echo never resurrects a failure we already know about
+        elif Message.RANK.get(new, 0) > Message.RANK.get(current, -1) or current == "failed":
+            fields["status"] = new
+        if "status" in fields:
+            fields["status_at"] = at
+            if not message.sent_at:
+                fields["sent_at"] = at
+        if fields:
+            for name, value in fields.items():
+                setattr(message, name, value)
+            message.save(update_fields=[*fields, "updated_at"])
+    return True
+
+
+def message_reconcile(older_than: float | None = None) -> dict:
+    """Messages stuck in "sending" (worker killed mid-send) or "unknown" (response lost) that no
+    status webhook has settled after `older_than` seconds. Meta sends a "sent" webhook within seconds
+    of accepting a message, so silence that long means Meta never accepted it: the message goes back
+    to the queue with the same idempotency key. Set MESSAGING_RECONCILE_REQUEUE=False to mark them
+    failed for a person to decide instead."""
+    older_than = getattr(settings, "MESSAGING_RECONCILE_AFTER", 900) if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN], wamid__isnull=True,
+                                   updated_at__lte=cutoff)
+    requeue = getattr(settings, "MESSAGING_RECONCILE_REQUEUE", True)
+    from messaging.tasks import message_deliver_task
+
+    done = {"requeued": 0, "failed": 0}
+    for message in stuck:
+        if requeue:
+            n = Message.objects.filter(pk=message.pk, status=message.status, wamid__isnull=True).update(
+                status=Message.Status.QUEUED, skipped_reason="", updated_at=timezone.now())
+            if n:
+                message_deliver_task.delay_on_commit(message.pk)
+                done["requeued"] += 1
+        else:
+            n = Message.objects.filter(pk=message.pk, status=message.status).update(
+                status=Message.Status.FAILED, error_message="No status from Meta: outcome unknown.",
+                updated_at=timezone.now())
+            done["failed"] += n
+    if any(done.values()):
+        log.warning("message_reconcile", **done)
+    return done
+
+
+# --- Broadcasts -----------------------------------------------------------------------------------
+def broadcast_plan(contacts):
+    """For each contact of a segment: (contact, decision) with decision "send", "no_consent" or
+    "blacklisted". The 24-hour window is irrelevant: broadcasts send templates."""
+    from consent.selectors import contact_can_send
+
+    blacklisted = set(BlacklistEntry.objects.values_list("phone", flat=True))
+    for contact in contacts:
+        if contact.phone in blacklisted:
+            yield contact, "blacklisted"
+        elif not contact_can_send(contact):
+            yield contact, "no_consent"
+        else:
+            yield contact, "send"
+
+
+def broadcast_start(*, template: Template, phone_number, contacts, segment: dict, parameters=(), by=None) -> Broadcast:
+    if not template.is_approved:
+        raise SendRefused(132001, None, f"Template {template.name} is {template.status}: only APPROVED templates "
+                                        "can be broadcast.", "template_not_approved")
+    with transaction.atomic():
+        broadcast = Broadcast.objects.create(template=template, phone_number=phone_number, segment=segment,
+                                             parameters=list(parameters), created_by=by)
+        rows = [BroadcastRecipient(broadcast=broadcast, contact=c, phone=c.phone) for c in contacts]
+        BroadcastRecipient.objects.bulk_create(rows, ignore_conflicts=True)
+        broadcast.total = broadcast.recipients.count()
+        broadcast.save(update_fields=["total"])
+    from messaging.tasks import broadcast_run_task
+
+    broadcast_run_task.delay_on_commit(broadcast.pk)
+    return broadcast
+
+
+def broadcast_run_chunk(broadcast_id: int, size: int = 200) -> bool:
+    """Hand the next `size` pending recipients to message_send. Returns True while some are left.
+    Each recipient is claimed (pending → queued) before sending and the idempotency key is derived
+    from the broadcast and the phone, so a re-delivered chunk sends nobody twice."""
+    broadcast = Broadcast.objects.select_related("template", "phone_number").get(pk=broadcast_id)
+    if broadcast.status != Broadcast.Status.RUNNING:
+        return False
+    pending = list(broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING)[:size])
+    components = template_components(broadcast.parameters)
+    for recipient in pending:
+        if Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.CANCELLED).exists():
+            return False
+        if not BroadcastRecipient.objects.filter(pk=recipient.pk, outcome=BroadcastRecipient.Outcome.PENDING).update(
+                outcome=BroadcastRecipient.Outcome.QUEUED):
+            continue
+        try:
+            message = message_send(
+                phone_number_id=broadcast.phone_number.phone_number_id, to=recipient.phone, template=broadcast.template,
+                components=components, idempotency_key=f"broadcast-{broadcast.pk}-{recipient.phone}",
+                sender=broadcast.created_by, source="broadcast", broadcast=broadcast,
+            )
+        except SendRefused as refused:
+            BroadcastRecipient.objects.filter(pk=recipient.pk).update(
+                outcome=BroadcastRecipient.Outcome.SKIPPED, reason=refused.reason)
+            continue
+        BroadcastRecipient.objects.filter(pk=recipient.pk).update(message=message)
+    more = broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING).exists()
+    if not more:
+        Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.RUNNING).update(
+            status=Broadcast.Status.DONE, finished_at=timezone.now())
+    return more
+
+
+def broadcast_cancel(broadcast: Broadcast) -> int:
+    """Stop the rest: pending recipients are not sent, queued messages are cancelled before sending.
+    Messages already with Meta stay as they are. Returns how many were stopped."""
+    with transaction.atomic():
+        updated = Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.RUNNING).update(
+            status=Broadcast.Status.CANCELLED, finished_at=timezone.now())
+        if not updated:
+            return 0
+        stopped = broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING).update(
+            outcome=BroadcastRecipient.Outcome.CANCELLED, reason="broadcast_cancelled")
+        stopped += Message.objects.filter(broadcast=broadcast, status=Message.Status.QUEUED).update(
+            status=Message.Status.CANCELLED, skipped_reason="broadcast_cancelled", updated_at=timezone.now())
+    return stopped

@@ -1,0 +1,142 @@
+"""Browsing contacts: live search, filters, sorting, keyset pages with a constant number of queries,
+the streamed CSV export, and indexes that serve the searches."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.models import Contact
+from consent.selectors import SORTS, contact_filter, contact_page
+from consent.services import consent_record
+from messaging.models import BlacklistEntry
+
+pytestmark = pytest.mark.django_db
+URL = reverse("consent:contact_list")
+
+
+@pytest.fixture
+def people():
+    now = timezone.now()
+    ana = Contact.objects.create(phone="+15551230001", name="Ana Silva", last_inbound_at=now - timedelta(hours=2))
+    bob = Contact.objects.create(phone="+442071230002", name="Bob Stone", last_inbound_at=now - timedelta(days=3))
+    cy = Contact.objects.create(phone="+15559990003", name="Cy Twombly")
+    consent_record(ana, "opt_in", "website_form", "test")
+    consent_record(bob, "opt_in", "paper", "test")
+    consent_record(bob, "opt_out", "whatsapp_keyword", "test")
+    BlacklistEntry.objects.create(phone=cy.phone, reason="asked by phone")
+    return ana, bob, cy
+
+
+def phones(response):
+    return [c.phone for c in response.context["page"].contacts]
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"q": "999"}, ["+15559990003"]),
+    ({"q": "+4420"}, ["+442071230002"]),
+    ({"q": "ston"}, ["+442071230002"]),
+    ({"q": "SILVA"}, ["+15551230001"]),
+    ({"state": "opted_in"}, ["+15551230001"]),
+    ({"state": "opted_out"}, ["+442071230002"]),
+    ({"state": "none"}, ["+15559990003"]),
+    ({"channel": "whatsapp_keyword"}, ["+442071230002"]),
+    ({"window": "open"}, ["+15551230001"]),
+    ({"window": "closed"}, ["+15559990003", "+442071230002"]),
+    ({"blacklisted": "yes"}, ["+15559990003"]),
+    ({"blacklisted": "no"}, ["+442071230002", "+15551230001"]),
+    ({"q": "555", "state": "opted_in"}, ["+15551230001"]),
+    ({"sort": "phone"}, ["+15551230001", "+15559990003", "+442071230002"]),
+    ({"sort": "-name"}, ["+15559990003", "+442071230002", "+15551230001"]),
+    ({"sort": "-last_inbound"}, ["+15551230001", "+442071230002", "+15559990003"]),
+])
+def test_search_filters_and_sorting(operator_client, people, params, expected):
+    assert phones(operator_client.get(URL, params)) == expected
+
+
+def test_live_search_returns_only_the_results_fragment(operator_client, people):
+    response = operator_client.get(URL, {"q": "999"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results">') and "+15559990003" in html and "+15551230001" not in html
+
+
+def test_invalid_filter_values_are_ignored_not_fatal(operator_client, people):
+    assert len(phones(operator_client.get(URL, {"state": "bogus", "sort": "nope", "after": "garbage"}))) == 3
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_keyset_pages_visit_every_contact_once_in_order(sort):
+    now = timezone.now()
+    Contact.objects.bulk_create([
+        Contact(phone=f"+1555000{i:04d}", name=f"Name {i % 7}",  # repeated names exercise the id tie-break
+                last_inbound_at=None if i % 3 == 0 else now - timedelta(minutes=i % 11))
+        for i in range(53)])
+    seen, after = [], ""
+    while True:
+        page = contact_page(contact_filter(), sort=sort, after=after, size=10)
+        seen += [c.pk for c in page.contacts]
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+    expected = list(contact_filter().order_by(*__import__("consent.selectors", fromlist=["_order"])._order(sort))
+                    .values_list("pk", flat=True))
+    assert seen == expected and len(set(seen)) == 53
+
+
+def test_every_page_costs_the_same_queries_and_never_counts(operator_client, django_assert_num_queries):
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}") for i in range(120)])
+    first = operator_client.get(URL, {"state": "none"})  # warm the session/user queries
+    cursor = first.context["page"].next_cursor
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as page1:
+        operator_client.get(URL, {"state": "none"})
+    with CaptureQueriesContext(connection) as page3:
+        r2 = operator_client.get(URL, {"state": "none", "after": cursor})
+        operator_client.get(URL, {"state": "none", "after": r2.context["page"].next_cursor})
+    assert len(page3.captured_queries) == 2 * len(page1.captured_queries)
+    assert not any("COUNT(" in q["sql"].upper() for q in page1.captured_queries + page3.captured_queries)
+
+
+def test_unfiltered_list_shows_an_estimate_from_table_statistics(operator_client):
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}") for i in range(30)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE consent_contact")
+    assert "≈ 30 contacts" in operator_client.get(URL).content.decode()
+    assert "Filtered view" in operator_client.get(URL, {"q": "555"}).content.decode()
+
+
+def test_export_streams_the_current_filtered_view(operator_client, people):
+    response = operator_client.get(reverse("consent:contact_export"), {"state": "opted_out"})
+    assert response.streaming and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["phone", "name", "wa_id", "consent_state"]
+    assert [r[0] for r in rows[1:]] == ["+442071230002"]
+    assert rows[1][3:5] == ["opted_out", "whatsapp_keyword"] and rows[1][-1] == "closed"
+
+
+@pytest.mark.parametrize("params, index", [
+    ({"q": "1230"}, "contact_phone_trgm"),
+    ({"q": "silv"}, "contact_name_trgm"),
+])
+def test_search_query_is_served_by_the_trigram_index(params, index):
+    """The GIN index must be on the very expression Django's icontains produces (UPPER(col::text))."""
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}", name=f"Person {i}") for i in range(200)])
+    query = contact_filter(**params).order_by()  # no ORDER BY: only the WHERE can pick an index
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE consent_contact")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, sql_params = query.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, sql_params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+
+
+def test_contact_page_shows_timeline_messages_and_errors(operator_client, people):
+    ana = people[0]
+    html = operator_client.get(reverse("consent:contact_detail", args=[ana.pk])).content.decode()
+    assert 'id="timeline"' in html and "Website form" in html and "No messages to this contact." in html

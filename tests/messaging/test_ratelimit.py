@@ -1,0 +1,69 @@
+"""The per-number token bucket shared by all workers (Redis) and its in-process fallback."""
+
+import time
+
+import pytest
+
+from messaging import ratelimit
+
+PHONE = "100000000000001"
+
+
+@pytest.fixture
+def redis_bucket(settings):
+    bucket = ratelimit.bucket()
+    assert isinstance(bucket, ratelimit.RedisBucket), "the suite runs with REDIS_URL set"
+    bucket.reset(PHONE)
+    yield bucket
+    bucket.reset(PHONE)
+
+
+def test_reservations_are_spaced_at_the_configured_rate(redis_bucket):
+    waits = [redis_bucket.acquire(PHONE, rate=10, burst=1, max_wait=5).wait for _ in range(5)]
+    # The first token is in the bucket; each next one is 1/10 s later than the previous.
+    assert waits[0] == pytest.approx(0, abs=0.01)
+    for earlier, later in zip(waits, waits[1:]):
+        assert later - earlier == pytest.approx(0.1, abs=0.01)
+
+
+def test_a_reservation_beyond_max_wait_is_refused_and_not_taken(redis_bucket):
+    for _ in range(3):
+        redis_bucket.acquire(PHONE, rate=1, burst=1, max_wait=5)
+    refused = redis_bucket.acquire(PHONE, rate=1, burst=1, max_wait=0.5)
+    assert not refused.granted and refused.wait == pytest.approx(3, abs=0.05)
+    # Nothing was taken: asking again with patience gets the same slot.
+    assert redis_bucket.acquire(PHONE, rate=1, burst=1, max_wait=5).wait == pytest.approx(3, abs=0.05)
+
+
+def test_a_pause_holds_every_worker_for_the_retry_after_time(redis_bucket):
+    redis_bucket.pause(PHONE, 0.3)
+    refused = redis_bucket.acquire(PHONE, rate=100, burst=1, max_wait=0.1)
+    assert not refused.granted and 0.2 < refused.wait <= 0.3
+    time.sleep(0.31)
+    assert redis_bucket.acquire(PHONE, rate=100, burst=1, max_wait=0.1).granted
+
+
+def test_numbers_have_separate_buckets(redis_bucket):
+    redis_bucket.pause(PHONE, 5)
+    other = "100000000000002"
+    redis_bucket.reset(other)
+    assert redis_bucket.acquire(other, rate=80, burst=1, max_wait=0.1).granted
+
+
+def test_send_slot_uses_the_numbers_own_limit(redis_bucket):
+    first = ratelimit.send_slot(PHONE, per_second=20)
+    second = ratelimit.send_slot(PHONE, per_second=20)
+    assert first.wait == pytest.approx(0, abs=0.01)
+    # 20/s with the 2 % safety margin: a little more than 50 ms apart, never less.
+    assert 0.050 <= second.wait - first.wait <= 0.053
+
+
+def test_without_redis_an_in_process_bucket_is_used(settings):
+    settings.REDIS_URL = ""
+    bucket = ratelimit.bucket()
+    assert isinstance(bucket, ratelimit.LocalBucket)
+    bucket.reset(PHONE)
+    waits = [bucket.acquire(PHONE, rate=10, burst=1, max_wait=5).wait for _ in range(3)]
+    assert waits[2] - waits[1] == pytest.approx(0.1, abs=0.01)
+    bucket.pause(PHONE, 1)
+    assert not bucket.acquire(PHONE, rate=10, burst=1, max_wait=0.1).granted

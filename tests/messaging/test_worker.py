@@ -1,0 +1,42 @@
+"""With a REAL Celery worker (Redis broker, prefork children) sending through the sandbox."""
+
+import pytest
+
+from messaging.models import Message
+from messaging.services import message_send
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.worker]
+
+PHONES = [f"+1415555{i:04d}" for i in range(12)]
+
+
+def test_a_real_worker_sends_each_message_exactly_once_through_rate_limits(world, make_contact, celery_worker_process):
+    for phone in PHONES:
+        make_contact(phone)
+    # Meta answers the first sends with 130429 and Retry-After: the worker must back off and retry.
+    world.sandbox.add_fault(path="/messages$", code=130429, status=429, retry_after=0.2, times=3)
+    messages = [message_send(phone_number_id=world.phone.phone_number_id, to=phone, template="order_update",
+                             idempotency_key=f"worker-{phone}") for phone in PHONES]
+    wait_for(lambda: Message.objects.filter(status="sent").count() == len(PHONES), timeout=30)
+    sent = world.sandbox.messages()
+    keys = [m["biz_opaque_callback_data"] for m in sent]
+    assert sorted(keys) == sorted(m.idempotency_key for m in messages)
+    assert len(set(keys)) == len(keys)
+    assert sum(m.attempts for m in Message.objects.all()) == len(PHONES) + 3
+
+
+def test_a_real_worker_cancels_a_message_whose_contact_opted_out_before_it_ran(world, make_contact,
+                                                                                celery_worker_process, operator_user):
+    from consent.services import consent_record
+
+    contact = make_contact(PHONES[0])
+    # The number is paused by an earlier 429 (Retry-After 3 s), so the message waits in the queue…
+    from messaging import ratelimit
+
+    ratelimit.pause_number(world.phone.phone_number_id, 3)
+    message = message_send(phone_number_id=world.phone.phone_number_id, to=PHONES[0], template="order_update")
+    # …and meanwhile the customer replies STOP.
+    consent_record(contact, "opt_out", "whatsapp_keyword", operator_user, note="STOP")
+    wait_for(lambda: Message.objects.get(pk=message.pk).status == "cancelled", timeout=20)
+    assert world.sandbox.messages() == []
