@@ -21,34 +21,34 @@ def _shape_problem(value: str, what: str) -> str | None:
     return None
 
 
-def validate_waba_id(value) -> None:
+def _validate_id(value, what: str, digits: int, mixup_digits: int, mixup_message: str, mixup_code: str) -> None:
+    """Digits only, exactly `digits` long; the other ID's length gets a message naming the mix-up."""
     value = str(value or "").strip()
-    problem = _shape_problem(value, "WABA ID")
+    problem = _shape_problem(value, what)
     if problem:
         raise ValidationError(problem, code="invalid")
-    if len(value) == PHONE_NUMBER_ID_DIGITS:
-        raise ValidationError(
-            "This is a 15-digit Phone Number ID; a WABA ID has 16 digits "
-            "(WhatsApp Manager → Account tools → the WhatsApp Business Account ID).",
-            code="phone_number_id_given",
-        )
-    if len(value) != WABA_ID_DIGITS:
-        raise ValidationError(f"A WABA ID has 16 digits; this one has {len(value)}.", code="length")
+    if len(value) == mixup_digits:
+        raise ValidationError(mixup_message, code=mixup_code)
+    if len(value) != digits:
+        raise ValidationError(f"A {what} has {digits} digits; this one has {len(value)}.", code="length")
+
+
+def validate_waba_id(value) -> None:
+    _validate_id(
+        value, "WABA ID", WABA_ID_DIGITS, PHONE_NUMBER_ID_DIGITS,
+        "This is a 15-digit Phone Number ID; a WABA ID has 16 digits "
+        "(WhatsApp Manager → Account tools → the WhatsApp Business Account ID).",
+        "phone_number_id_given",
+    )
 
 
 def validate_phone_number_id(value) -> None:
-    value = str(value or "").strip()
-    problem = _shape_problem(value, "Phone Number ID")
-    if problem:
-        raise ValidationError(problem, code="invalid")
-    if len(value) == WABA_ID_DIGITS:
-        raise ValidationError(
-            "This is a 16-digit WABA ID; a Phone Number ID has 15 digits. Sending to /{WABA ID}/messages "
-            "fails with error 100/33 — use the Phone Number ID listed under the WABA's phone numbers.",
-            code="waba_id_given",
-        )
-    if len(value) != PHONE_NUMBER_ID_DIGITS:
-        raise ValidationError(f"A Phone Number ID has 15 digits; this one has {len(value)}.", code="length")
+    _validate_id(
+        value, "Phone Number ID", PHONE_NUMBER_ID_DIGITS, WABA_ID_DIGITS,
+        "This is a 16-digit WABA ID; a Phone Number ID has 15 digits. Sending to /{WABA ID}/messages "
+        "fails with error 100/33 — use the Phone Number ID listed under the WABA's phone numbers.",
+        "waba_id_given",
+    )
 
 
 def validate_app_id(value) -> None:
