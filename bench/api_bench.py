@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import create_database, free_port  # noqa: E402
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,12 +52,6 @@ def parse_args():
     p.add_argument("--broker-db", type=int, default=7)
     p.add_argument("--cache-db", type=int, default=8)
     return p.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
@@ -128,16 +124,7 @@ os.environ.update(ENV)
 PY = sys.executable
 
 
-def create_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ARGS.db]).fetchone():
-            conn.execute(f'CREATE DATABASE "{ARGS.db}"')
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=ENV, check=True)
-
-
-create_database()
+create_database(ARGS.db, ENV)
 
 import django  # noqa: E402
 

@@ -29,11 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import create_database, free_port  # noqa: E402
 
 
 def parse_args():
@@ -68,15 +64,6 @@ os.environ.update(ENV)
 PY = sys.executable
 
 
-def create_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [ARGS.db]).fetchone():
-            conn.execute(f'CREATE DATABASE "{ARGS.db}"')
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=ENV, check=True)
-
-
 def start_sandbox() -> subprocess.Popen:
     proc = subprocess.Popen([PY, "manage.py", "graph_sandbox", "--port", str(SANDBOX_PORT)], cwd=ROOT, env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -89,7 +76,7 @@ def start_sandbox() -> subprocess.Popen:
     raise SystemExit("the sandbox did not start")
 
 
-create_database()
+create_database(ARGS.db, ENV)
 SANDBOX = start_sandbox()
 
 import django  # noqa: E402
