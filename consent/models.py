@@ -84,6 +84,10 @@ class Contact(models.Model):
             SortIndex(models.F("last_inbound_at").desc(nulls_last=True), models.F("id").desc(),
                          name="contact_inbound_desc"),
             models.Index(fields=["consent_state", "id"], name="contact_state_id"),
+            # "Window open" (and any filter on recent writers), newest first: only contacts who ever
+            # wrote are in it, so a page never walks the never-wrote rows a big import adds, and
+            # importing such contacts costs this index nothing.
+            models.Index(fields=["id"], condition=models.Q(last_inbound_at__isnull=False), name="contact_wrote_id"),
         ]
 
     def __str__(self):
@@ -182,7 +186,11 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with every committed batch: a running job whose heartbeat stopped lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    STALLED_AFTER = timedelta(minutes=5)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -199,3 +207,10 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def stalled(self, now: datetime | None = None) -> bool:
+        """Running, but no batch committed for STALLED_AFTER: its worker died. The redelivered task
+        starts it again from the first line (the import is idempotent)."""
+        beat = self.heartbeat_at or self.started_at
+        return self.status == self.Status.RUNNING and beat is not None and \
+            beat < (now or timezone.now()) - self.STALLED_AFTER

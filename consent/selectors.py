@@ -81,30 +81,34 @@ def contact_filter(*, q="", state="", channel="", window="", blacklisted="", now
     return contacts
 
 
-def _order(sort: str) -> list:
-    column, desc, nullable = SORTS[sort]
+def _order(sort: str, backwards: bool = False) -> list:
+    """The ORDER BY of `sort`; backwards is its exact reverse (nulls first), which PostgreSQL reads
+    from the same index scanned the other way."""
     from django.db.models import F
 
+    column, desc, nullable = SORTS[sort]
+    desc = desc != backwards
     if column == "id":
         return ["-id" if desc else "id"]
     f = F(column)
-    # Nulls (contacts who never wrote) always come last.
-    primary = f.desc(nulls_last=True) if desc else f.asc(nulls_last=True)
+    # Nulls (contacts who never wrote) always come last, so first when reading backwards.
+    primary = (f.desc if desc else f.asc)(**({"nulls_first": True} if backwards else {"nulls_last": True}))
     return [primary, "-id" if desc else "id"]
 
 
-def _after(contacts: QuerySet, sort: str, cursor: tuple) -> QuerySet:
-    """Rows strictly after `cursor` = (value, id) in the order of `sort`."""
+def _after(contacts: QuerySet, sort: str, cursor: tuple, backwards: bool = False) -> QuerySet:
+    """Rows strictly after `cursor` = (value, id) in the order of `sort`, or strictly before it."""
     column, desc, nullable = SORTS[sort]
     value, last_id = cursor
-    lt, lte = ("lt", "lte") if desc else ("gt", "gte")
+    lt, lte = ("lt", "lte") if desc != backwards else ("gt", "gte")
     if column == "id":
         return contacts.filter(**{f"id__{lt}": last_id})
-    if value is None:  # already among the trailing nulls
-        return contacts.filter(**{f"{column}__isnull": True, f"id__{lt}": last_id})
+    if value is None:  # among the trailing nulls
+        among_nulls = Q(**{f"{column}__isnull": True, f"id__{lt}": last_id})
+        return contacts.filter(among_nulls | Q(**{f"{column}__isnull": False}) if backwards else among_nulls)
     # The redundant `column >= value` bound is what lets the database use the (column, id) index range.
     after = Q(**{f"{column}__{lte}": value}) & (Q(**{f"{column}__{lt}": value}) | Q(**{column: value, f"id__{lt}": last_id}))
-    if nullable:
+    if nullable and not backwards:
         after |= Q(**{f"{column}__isnull": True})
     return contacts.filter(after)
 
@@ -137,20 +141,29 @@ class ContactPage:
     next_cursor: str
     sort: str
     is_first: bool
+    previous_cursor: str = ""  # a `before` cursor: the page that ends just before this one
 
 
-def contact_page(contacts: QuerySet, *, sort="newest", after="", size=PAGE_SIZE) -> ContactPage:
-    """One page of `contacts` by keyset: one query, no COUNT, constant cost at any depth."""
+def contact_page(contacts: QuerySet, *, sort="newest", after="", before="", size=PAGE_SIZE) -> ContactPage:
+    """One page of `contacts` by keyset: one query, no COUNT, constant cost at any depth. `after`
+    gives the page following a cursor, `before` the page preceding one (read backwards, then turned)."""
     sort = sort if sort in SORTS else "newest"
-    cursor = decode_cursor(sort, after)
-    qs = contacts.order_by(*_order(sort))
+    backwards = not after and bool(before)
+    cursor = decode_cursor(sort, before if backwards else after)
+    qs = contacts.order_by(*_order(sort, backwards))
     if cursor:
-        qs = _after(qs, sort, cursor)
+        qs = _after(qs, sort, cursor, backwards)
     rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
+    if backwards:
+        if not more:  # reached the start: show the real first page (full, even if rows were added)
+            return contact_page(contacts, sort=sort, size=size)
+        rows.reverse()
+        return ContactPage(contacts=rows, next_cursor=encode_cursor(sort, rows[-1]), sort=sort, is_first=False,
+                           previous_cursor=encode_cursor(sort, rows[0]))
     return ContactPage(contacts=rows, next_cursor=encode_cursor(sort, rows[-1]) if more else "", sort=sort,
-                       is_first=cursor is None)
+                       is_first=cursor is None, previous_cursor=encode_cursor(sort, rows[0]) if cursor and rows else "")
 
 
 def contact_count_estimate() -> int | None:

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -152,6 +153,7 @@ class ImportRow:
     occurred_at: datetime | None
     note: str
     dedupe_key: str | None
+    undated: bool = False  # no consented_at: the consent takes the upload's time
 
 
 def _check_encoding(path: str) -> None:
@@ -219,6 +221,7 @@ def _parse_when(text: str) -> datetime:
 
 
 _KINDS = frozenset(ConsentEvent.Kind.values)
+_STATE_VALUE = {str(kind): str(state) for kind, state in STATE_OF_KIND.items()}  # plain strings for COPY
 _CHANNELS = frozenset(ConsentEvent.Channel.values)
 
 
@@ -238,8 +241,8 @@ def _parse_row(header, row, line, default_at, file_sha) -> ImportRow:
     if len(name) > 255:
         raise ValueError("name is longer than 255 characters")
     wa_id = data.get("wa_id", "").strip()
-    if wa_id and not wa_id.isdigit():
-        raise ValueError(f"wa_id {wa_id!r} must be digits only")
+    if wa_id and not (wa_id.isdigit() and len(wa_id) <= 32):
+        raise ValueError(f"wa_id {wa_id[:40]!r} must be digits only, at most 32")
     kind = data.get("consent", "").strip().lower()
     channel = data.get("channel", "").strip().lower()
     note = data.get("note", "").strip()
@@ -266,7 +269,7 @@ def _parse_row(header, row, line, default_at, file_sha) -> ImportRow:
         occurred_at = default_at
         fact = f"{file_sha}|{line}|{phone}|{kind}"  # undated: the same file re-imported is the same fact
     key = "import:" + hashlib.sha256(fact.encode()).hexdigest()[:48]
-    return ImportRow(line, phone, name, wa_id, kind, channel, occurred_at, note, key)
+    return ImportRow(line, phone, name, wa_id, kind, channel, occurred_at, note, key, not when_text)
 
 
 def _file_sha(path: str) -> str:
@@ -277,28 +280,54 @@ def _file_sha(path: str) -> str:
     return digest.hexdigest()
 
 
+def _fold(rows: list[ImportRow]) -> dict[str, list]:
+    """One entry per phone of a batch: [name, wa_id, deciding row]. The last non-blank name and wa_id
+    win (a blank cell never erases), and the deciding consent row follows ConsentEvent.LATEST_FIRST:
+    the latest occurred_at, then opt_out over opt_in at the same instant, then the later line."""
+    folded: dict[str, list] = {}
+    for r in rows:  # in line order
+        entry = folded.get(r.phone)
+        if entry is None:
+            folded[r.phone] = [r.name, r.wa_id, r if r.kind else None]
+            continue
+        entry[0] = r.name or entry[0]
+        entry[1] = r.wa_id or entry[1]
+        if r.kind and (entry[2] is None or (r.occurred_at, r.kind) >= (entry[2].occurred_at, entry[2].kind)):
+            entry[2] = r
+    return folded
+
+
 class _OrmBatches:
-    """Portable batch writer (SQLite for `make run`): bulk upserts through the ORM."""
+    """Portable batch writer (SQLite for `make run`): bulk upserts through the ORM, then the consent
+    state recomputed from the events (the reference the COPY writer must agree with)."""
 
     size = 2000
 
     def __init__(self, job: ImportJob):
+        self.job_id = job.pk
         self.user, self.label = _recorder(job.created_by)
         self.label = f"import #{job.pk} ({self.label})"
 
-    def write(self, rows: list[ImportRow]) -> None:
+    def write(self, rows: list[ImportRow], progress: dict) -> None:
+        """Commit one batch and the job's progress together: a contact and its consent events are
+        never half-written, and the progress bar counts exactly the committed rows."""
+        with transaction.atomic():
+            self._write(rows)
+            ImportJob.objects.filter(pk=self.job_id).update(**progress)
+
+    def _write(self, rows: list[ImportRow]) -> None:
         now = timezone.now()
-        last = {r.phone: r for r in rows}  # a phone repeated in the file: its last row wins
-        existing = {c.phone: c for c in Contact.objects.filter(phone__in=last).only("phone", "name", "wa_id")}
+        folded = _fold(rows)
+        existing = {c.phone: c for c in Contact.objects.filter(phone__in=folded).only("phone", "name", "wa_id")}
         contacts = []
-        for phone, r in last.items():
+        for phone, (name, wa_id, _) in folded.items():
             known = existing.get(phone)
-            name, wa_id = r.name or getattr(known, "name", ""), r.wa_id or getattr(known, "wa_id", "")
+            name, wa_id = name or getattr(known, "name", ""), wa_id or getattr(known, "wa_id", "")
             if known is None or (name, wa_id) != (known.name, known.wa_id):  # unchanged rows are not rewritten
                 contacts.append(Contact(phone=phone, name=name, wa_id=wa_id, created_at=now, updated_at=now))
         Contact.objects.bulk_create(contacts, update_conflicts=True, unique_fields=["phone"],
                                     update_fields=["name", "wa_id", "updated_at"])
-        ids = dict(Contact.objects.filter(phone__in=last).values_list("phone", "id"))
+        ids = dict(Contact.objects.filter(phone__in=folded).values_list("phone", "id"))
         keys = [r.dedupe_key for r in rows if r.kind]
         stored = set(ConsentEvent.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
         events = [ConsentEvent(contact_id=ids[r.phone], kind=r.kind, channel=r.channel, occurred_at=r.occurred_at,
@@ -313,70 +342,108 @@ class _OrmBatches:
 
 
 class _CopyBatches(_OrmBatches):
-    """PostgreSQL: COPY each batch into a temporary staging table, then two set-based statements
-    (INSERT … ON CONFLICT for contacts, with their consent state, and for events)."""
+    """PostgreSQL: COPY each batch into two temporary staging tables (one row per phone, and the
+    consent events), then one set-based statement per table.
+
+    On two CPUs the time splits between parsing in Python and index maintenance in PostgreSQL, so the
+    two overlap: `write()` hands the batch to a single writer thread (while it runs, the database
+    works and the import loop parses the next batch) and returns once the previous batch is
+    committed. At most one batch is in flight, and only the writer thread touches the connection
+    until `close()`.
+    """
 
     size = 50_000
-    STAGE = "consent_import_stage"
+    CONTACTS, EVENTS = "consent_import_contacts", "consent_import_events"
 
     def __init__(self, job):
         super().__init__(job)
         with connection.cursor() as cursor:
-            cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {self.STAGE} (line int, phone text, name text,
-                wa_id text, kind text, channel text, occurred_at timestamptz, note text, dedupe_key text)""")
+            cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {self.CONTACTS} (phone text, name text, wa_id text,
+                consent_state text, consent_channel text, consent_changed_at timestamptz, undated_key text)""")
+            cursor.execute(f"""CREATE TEMP TABLE IF NOT EXISTS {self.EVENTS} (phone text, kind text, channel text,
+                occurred_at timestamptz, note text, dedupe_key text)""")
+        # The raw psycopg connection: Django's `connection` is per thread. The import runs in a
+        # transaction-less task (BEGIN/COMMIT per batch) or, in tests, inside an open transaction
+        # (a savepoint per batch); psycopg's transaction() does the right one.
+        self.raw = connection.connection
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="contact-import")
+        self.in_flight = None
 
-    def write(self, rows):
+    def write(self, rows, progress):
+        self.wait()
+        self.in_flight = self.executor.submit(self._commit, rows, progress)
+
+    def wait(self):
+        if self.in_flight is not None:
+            future, self.in_flight = self.in_flight, None
+            future.result()  # re-raises the writer's error in the import loop
+
+    def _commit(self, rows, progress):
+        with self.raw.transaction(), self.raw.cursor() as cursor:
+            self._copy_write(cursor, rows)
+            assignments = ", ".join(f"{field} = %({field})s" for field in progress)
+            cursor.execute(f"UPDATE {ImportJob._meta.db_table} SET {assignments} WHERE id = %(job_id)s",
+                           {**progress, "job_id": self.job_id})
+
+    def _copy_write(self, cursor, rows):
         now = timezone.now()
         contact, event = Contact._meta.db_table, ConsentEvent._meta.db_table
-        with connection.cursor() as cursor:
-            # Don't wait for the WAL flush of each batch: a crash can lose only the last batches, never
-            # half of one, and importing the file again restores them (the import is idempotent).
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute(f"TRUNCATE {self.STAGE}")
-            with cursor.cursor.copy(f"COPY {self.STAGE} FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row((r.line, r.phone, r.name, r.wa_id, r.kind, r.channel, r.occurred_at, r.note,
-                                    r.dedupe_key))
-            # One statement per table, and no second pass over the contacts: each contact's consent state
-            # is decided here with the rule of ConsentEvent.LATEST_FIRST — the latest (occurred_at, kind)
-            # wins, and the state values sort like the kinds (opted_in < opted_out), so a staged decision
-            # replaces the stored one only when (time, state) is strictly greater. Blank cells never
-            # erase what we know, and rows that change nothing are not rewritten (re-imports are no-ops).
-            # Consent facts already stored (a re-import) decide nothing again.
-            cursor.execute(f"UPDATE {self.STAGE} s SET kind = '' FROM {event} e WHERE e.dedupe_key = s.dedupe_key")
-            newer = ("EXCLUDED.consent_changed_at IS NOT NULL AND (c.consent_changed_at IS NULL OR "
-                     "(EXCLUDED.consent_changed_at, EXCLUDED.consent_state) > (c.consent_changed_at, c.consent_state))")
-            cursor.execute(f"""
-                WITH last AS (SELECT DISTINCT ON (phone) phone, name, wa_id FROM {self.STAGE} ORDER BY phone, line DESC),
-                     decide AS (SELECT DISTINCT ON (phone) phone, kind, channel, occurred_at FROM {self.STAGE}
-                                 WHERE kind <> '' ORDER BY phone, occurred_at DESC, kind DESC, line DESC)
-                INSERT INTO {contact} AS c (phone, name, wa_id, consent_state, consent_channel, consent_changed_at,
-                                            created_at, updated_at)
-                SELECT l.phone, l.name, l.wa_id,
-                       COALESCE(CASE d.kind WHEN 'opt_in' THEN 'opted_in' WHEN 'opt_out' THEN 'opted_out' END, 'none'),
-                       COALESCE(d.channel, ''), d.occurred_at, %(now)s, %(now)s
-                  FROM last l LEFT JOIN decide d USING (phone)
-                ON CONFLICT (phone) DO UPDATE SET
-                  name = COALESCE(NULLIF(EXCLUDED.name, ''), c.name),
-                  wa_id = COALESCE(NULLIF(EXCLUDED.wa_id, ''), c.wa_id),
-                  consent_state = CASE WHEN {newer} THEN EXCLUDED.consent_state ELSE c.consent_state END,
-                  consent_channel = CASE WHEN {newer} THEN EXCLUDED.consent_channel ELSE c.consent_channel END,
-                  consent_changed_at = CASE WHEN {newer} THEN EXCLUDED.consent_changed_at ELSE c.consent_changed_at END,
-                  updated_at = EXCLUDED.updated_at
-                WHERE (EXCLUDED.name <> '' AND EXCLUDED.name <> c.name)
-                   OR (EXCLUDED.wa_id <> '' AND EXCLUDED.wa_id <> c.wa_id) OR ({newer})""", {"now": now})
-            cursor.execute(f"""
-                INSERT INTO {event} (contact_id, kind, channel, occurred_at, recorded_at, recorded_by_id,
-                                     recorded_by_label, note, dedupe_key)
-                SELECT c.id, s.kind, s.channel, s.occurred_at, %(now)s, %(user)s, %(label)s, s.note, s.dedupe_key
-                  FROM {self.STAGE} s JOIN {contact} c ON c.phone = s.phone
-                 WHERE s.kind <> ''
-                ON CONFLICT (dedupe_key) DO NOTHING""",
-                           {"now": now, "user": getattr(self.user, "pk", None), "label": self.label})
+        # Don't wait for the WAL flush of each batch: a crash can lose only the last batches, never
+        # half of one, and importing the file again restores them (the import is idempotent).
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(f"TRUNCATE {self.CONTACTS}, {self.EVENTS}")
+        with cursor.copy(f"COPY {self.CONTACTS} FROM STDIN") as copy:
+            for phone, (name, wa_id, decides) in _fold(rows).items():
+                if decides is None:
+                    copy.write_row((phone, name, wa_id, "none", "", None, None))
+                else:
+                    undated_key = decides.dedupe_key if decides.undated else None
+                    copy.write_row((phone, name, wa_id, _STATE_VALUE[decides.kind], decides.channel,
+                                    decides.occurred_at, undated_key))
+        with cursor.copy(f"COPY {self.EVENTS} FROM STDIN") as copy:
+            for r in rows:
+                if r.kind:
+                    copy.write_row((r.phone, r.kind, r.channel, r.occurred_at, r.note, r.dedupe_key))
+        # The stored state is replaced only by a strictly newer (time, state) decision — the rule of
+        # ConsentEvent.LATEST_FIRST, as the state values sort like the kinds (opted_in < opted_out).
+        # So a dated fact already stored (a re-import) decides nothing again, blank cells never erase
+        # what we know, and rows that change nothing are not rewritten. An undated fact takes the
+        # upload's time, which is new on every upload: when it is already stored, its decision is dropped.
+        cursor.execute(f"""UPDATE {self.CONTACTS} s SET consent_state = 'none', consent_channel = '',
+                           consent_changed_at = NULL
+                            WHERE s.undated_key IS NOT NULL
+                              AND (SELECT 1 FROM {event} e WHERE e.dedupe_key = s.undated_key LIMIT 1) IS NOT NULL""")
+        newer = ("EXCLUDED.consent_changed_at IS NOT NULL AND (c.consent_changed_at IS NULL OR "
+                 "(EXCLUDED.consent_changed_at, EXCLUDED.consent_state) > (c.consent_changed_at, c.consent_state))")
+        cursor.execute(f"""
+            INSERT INTO {contact} AS c (phone, name, wa_id, consent_state, consent_channel, consent_changed_at,
+                                        created_at, updated_at)
+            SELECT phone, name, wa_id, consent_state, consent_channel, consent_changed_at, %(now)s, %(now)s
+              FROM {self.CONTACTS}
+            ON CONFLICT (phone) DO UPDATE SET
+              name = COALESCE(NULLIF(EXCLUDED.name, ''), c.name),
+              wa_id = COALESCE(NULLIF(EXCLUDED.wa_id, ''), c.wa_id),
+              consent_state = CASE WHEN {newer} THEN EXCLUDED.consent_state ELSE c.consent_state END,
+              consent_channel = CASE WHEN {newer} THEN EXCLUDED.consent_channel ELSE c.consent_channel END,
+              consent_changed_at = CASE WHEN {newer} THEN EXCLUDED.consent_changed_at ELSE c.consent_changed_at END,
+              updated_at = EXCLUDED.updated_at
+            WHERE (EXCLUDED.name <> '' AND EXCLUDED.name <> c.name)
+               OR (EXCLUDED.wa_id <> '' AND EXCLUDED.wa_id <> c.wa_id) OR ({newer})""", {"now": now})
+        cursor.execute(f"""
+            INSERT INTO {event} (contact_id, kind, channel, occurred_at, recorded_at, recorded_by_id,
+                                 recorded_by_label, note, dedupe_key)
+            SELECT c.id, s.kind, s.channel, s.occurred_at, %(now)s, %(user)s, %(label)s, s.note, s.dedupe_key
+              FROM {self.EVENTS} s JOIN {contact} c ON c.phone = s.phone
+            ON CONFLICT (dedupe_key) DO NOTHING""",
+                       {"now": now, "user": getattr(self.user, "pk", None), "label": self.label})
 
     def close(self):
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.STAGE}")
+        try:
+            self.wait()
+        finally:
+            self.executor.shutdown(wait=True)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.CONTACTS}, {self.EVENTS}")
 
 
 def _batch_writer(job: ImportJob):
@@ -401,10 +468,26 @@ def contact_import_create(upload, by=None) -> ImportJob:
     return job
 
 
+class ImportBusy(Exception):
+    """The job is running and its heartbeat is fresh: another worker has it (check again later)."""
+
+    retry_after = 60
+
+
 def contact_import_run(job_id: int) -> ImportJob | None:
-    """The import task's body. Claims the job (pending → running) so a redelivered task does nothing."""
-    if not ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-            status=ImportJob.Status.RUNNING, started_at=timezone.now()):
+    """The import task's body. Claims the job — pending → running, or a stalled running job (its
+    worker was killed; acks_late brings the task back) — so a redelivered task never runs an import
+    twice at once. A stalled job starts again from the first line: the import is idempotent."""
+    now = timezone.now()
+    stalled = Q(status=ImportJob.Status.RUNNING) & (
+        Q(heartbeat_at__lt=now - ImportJob.STALLED_AFTER)
+        | Q(heartbeat_at__isnull=True, started_at__lt=now - ImportJob.STALLED_AFTER))
+    claimed = ImportJob.objects.filter(Q(status=ImportJob.Status.PENDING) | stalled, pk=job_id).update(
+        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now, bytes_done=0, rows_seen=0,
+        rows_imported=0, rows_invalid=0)
+    if not claimed:
+        if ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).exists():
+            raise ImportBusy(job_id)
         return None
     job = ImportJob.objects.get(pk=job_id)
     try:
@@ -435,7 +518,6 @@ def _import(job: ImportJob) -> None:
     _check_encoding(path)
     file_sha = _file_sha(path)
     default_at = job.created_at
-    writer = _batch_writer(job)
     # Invalid rows go to a temporary file, not memory: a million bad rows must not exhaust the worker.
     errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")
     error_writer = csv.writer(errors)
@@ -445,17 +527,16 @@ def _import(job: ImportJob) -> None:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(text)
         header = _read_header(reader)
+        writer = _batch_writer(job)
         batch: list[ImportRow] = []
 
         def flush():
             nonlocal imported, batch
             if batch:
-                with transaction.atomic():  # a contact and its consent event are committed together
-                    writer.write(batch)
                 imported += len(batch)
+                writer.write(batch, {"bytes_done": raw.tell(), "rows_seen": seen, "rows_imported": imported,
+                                     "rows_invalid": invalid, "heartbeat_at": timezone.now()})
                 batch = []
-            ImportJob.objects.filter(pk=job.pk).update(bytes_done=raw.tell(), rows_seen=seen,
-                                                       rows_imported=imported, rows_invalid=invalid)
 
         try:
             for row in reader:
@@ -470,10 +551,11 @@ def _import(job: ImportJob) -> None:
                     error_writer.writerow([line, str(error), ",".join(row)[:500]])
                 if len(batch) >= writer.size:
                     flush()
+            flush()
         except csv.Error as error:
             raise ImportRefused(f"The file is not valid CSV near line {reader.line_num}: {error}.") from None
-        flush()
-        writer.close()
+        finally:
+            writer.close()  # waits for the batch in flight, even when the loop failed
     if seen == 0:
         raise ImportRefused("The file has a header line but no rows.")
     if invalid:

@@ -26,7 +26,7 @@ def contact_list(request):
     form = ContactFilterForm(request.GET)
     filters = form.filters()
     page = selectors.contact_page(selectors.contact_filter(**filters), sort=form.sort_value(),
-                                  after=request.GET.get("after", ""))
+                                  after=request.GET.get("after", ""), before=request.GET.get("before", ""))
     query = {k: v for k, v in filters.items() if v}
     if page.sort != "newest":
         query["sort"] = page.sort

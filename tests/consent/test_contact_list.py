@@ -86,6 +86,26 @@ def test_keyset_pages_visit_every_contact_once_in_order(sort):
                     .values_list("pk", flat=True))
     assert seen == expected and len(set(seen)) == 53
 
+    # …and back: "previous" from the last page gives the same pages in reverse, ending on the first.
+    pages_back, before = [[c.pk for c in page.contacts]], page.previous_cursor
+    while before:
+        page = contact_page(contact_filter(), sort=sort, before=before, size=10)
+        pages_back.insert(0, [c.pk for c in page.contacts])
+        before = page.previous_cursor
+    assert [pk for p in pages_back for pk in p] == expected and page.is_first
+
+
+def test_previous_page_link_returns_to_the_page_before(operator_client):
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}") for i in range(120)])
+    first = operator_client.get(URL)
+    assert 'rel="prev"' not in first.content.decode()
+    second = operator_client.get(URL, {"after": first.context["page"].next_cursor})
+    third = operator_client.get(URL, {"after": second.context["page"].next_cursor})
+    back = operator_client.get(URL, {"before": third.context["page"].previous_cursor})
+    assert phones(back) == phones(second) and 'rel="prev"' in back.content.decode()
+    again = operator_client.get(URL, {"before": back.context["page"].previous_cursor})
+    assert phones(again) == phones(first) and again.context["page"].is_first
+
 
 def test_every_page_costs_the_same_queries_and_never_counts(operator_client, django_assert_num_queries):
     Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}") for i in range(120)])
@@ -140,3 +160,19 @@ def test_contact_page_shows_timeline_messages_and_errors(operator_client, people
     ana = people[0]
     html = operator_client.get(reverse("consent:contact_detail", args=[ana.pk])).content.decode()
     assert 'id="timeline"' in html and "Website form" in html and "No messages to this contact." in html
+
+
+def test_window_open_pages_skip_contacts_who_never_wrote():
+    """After a big import of never-wrote contacts at the newest ids, "window open, newest first" must
+    not walk them: it reads the partial index of contacts who ever wrote."""
+    now = timezone.now()
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}", last_inbound_at=now - timedelta(hours=i % 48))
+                                 for i in range(200)])
+    Contact.objects.bulk_create([Contact(phone=f"+1555100{i:04d}") for i in range(2000)])  # the import
+    query = contact_filter(window="open", state="none").order_by("-id")[:51]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE consent_contact")
+        sql, sql_params = query.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, sql_params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "contact_wrote_id" in plan, plan

@@ -100,6 +100,38 @@ def test_blank_cells_do_not_erase_known_names(operator_client, django_capture_on
     assert Contact.objects.get(phone="+15551110001").name == "Ana Known"
 
 
+def test_a_phone_repeated_in_the_file_keeps_its_last_name_and_its_latest_consent(
+        operator_client, django_capture_on_commit_callbacks):
+    content = ("phone,name,consent,channel,consented_at\n"
+               "+15551110001,Ana,opt_out,paper,2025-05-01T10:00:00Z\n"
+               "+15551110001,Ana Maria,opt_in,website_form,2025-03-01T10:00:00Z\n"  # older: does not decide
+               "+15551110001,,,,\n").encode()                                     # blank: erases nothing
+    job = run_import(operator_client, django_capture_on_commit_callbacks, content)
+    ana = Contact.objects.get(phone="+15551110001")
+    assert (job.rows_imported, ana.name, ana.consent_state, ana.consent_channel) == (3, "Ana Maria", "opted_out", "paper")
+    assert ana.consent_events.count() == 2  # both facts are history, the latest one decides
+
+
+def test_a_bad_whatsapp_id_is_a_row_error_not_a_failed_import(operator_client, django_capture_on_commit_callbacks):
+    content = ("phone,name,wa_id\n+15551110001,Ana,15551110001\n+15551110002,Bob,wa-2\n"
+               f"+15551110003,Cy,{'1' * 40}\n").encode()
+    job = run_import(operator_client, django_capture_on_commit_callbacks, content)
+    assert (job.status, job.rows_imported, job.rows_invalid) == ("done", 1, 2)
+    assert Contact.objects.get().wa_id == "15551110001"
+
+
+def test_a_file_of_many_batches_is_imported_whole_with_progress_per_batch(
+        operator_client, django_capture_on_commit_callbacks, monkeypatch, writer):
+    writer_class = services._CopyBatches if writer == "copy" else services._OrmBatches
+    monkeypatch.setattr(writer_class, "size", 100)
+    rows = "".join(f"+1555444{i:04d},Name {i},opt_in,paper,2025-01-01T00:00:00Z\n" for i in range(1050))
+    job = run_import(operator_client, django_capture_on_commit_callbacks,
+                     ("phone,name,consent,channel,consented_at\n" + rows).encode())
+    assert (job.status, job.rows_seen, job.rows_imported, job.percent) == ("done", 1050, 1050, 100)
+    assert Contact.objects.filter(phone__startswith="+1555444", consent_state="opted_in").count() == 1050
+    assert ConsentEvent.objects.filter(contact__phone__startswith="+1555444").count() == 1050
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "The file is empty (0 bytes)."),
     (b"\n\n", "The file is empty: it has no header line and no rows."),
@@ -147,6 +179,43 @@ def test_progress_page_shows_the_outcome_and_polls_until_done(operator_client, d
     ImportJob.objects.filter(pk=job.pk).update(status="running", bytes_done=job.size // 2)
     partial = operator_client.get(reverse("consent:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in partial and "<h1>" not in partial
+
+
+def _running_job(client, content: bytes, heartbeat_age):
+    """A job some worker claimed and then stopped committing batches `heartbeat_age` ago."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    upload(client, content)  # on-commit callbacks are not run: the job stays pending
+    job = ImportJob.objects.get()
+    beat = timezone.now() - heartbeat_age
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=beat, heartbeat_at=beat, rows_seen=7)
+    return job
+
+
+def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task_and_finishes(operator_client):
+    from datetime import timedelta
+
+    job = _running_job(operator_client, MIXED.encode(), heartbeat_age=ImportJob.STALLED_AFTER + timedelta(seconds=1))
+    page = operator_client.get(reverse("consent:import_detail", args=[job.pk])).content.decode()
+    assert "the worker running this import stopped" in page
+
+    job = services.contact_import_run(job.pk)
+    assert (job.status, job.rows_seen, job.rows_imported, job.rows_invalid) == ("done", 10, 3, 7)
+    assert Contact.objects.count() == 3
+
+
+def test_a_redelivered_task_leaves_a_job_with_a_live_worker_alone(operator_client):
+    from datetime import timedelta
+
+    job = _running_job(operator_client, MIXED.encode(), heartbeat_age=timedelta(seconds=5))
+    with pytest.raises(services.ImportBusy):
+        services.contact_import_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_seen) == ("running", 7) and not Contact.objects.exists()
+    page = operator_client.get(reverse("consent:import_detail", args=[job.pk])).content.decode()
+    assert "import-stalled" not in page
 
 
 def test_support_and_browse_only_users_cannot_import(client, django_user_model):
