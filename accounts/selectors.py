@@ -73,7 +73,7 @@ class TokenHealth:
 
 def stale_after() -> timedelta:
     """A check older than this is 'stale' (the hourly validation has not run for a while)."""
-    return timedelta(hours=getattr(settings, "TOKEN_CHECK_STALE_HOURS", 3))
+    return timedelta(hours=settings.TOKEN_CHECK_STALE_HOURS)
 
 
 def token_health(token: AccessToken | None, *, production: bool = True, now=None) -> TokenHealth:

@@ -155,6 +155,10 @@ GRAPH_API_MAX_RETRIES = env.int("GRAPH_API_MAX_RETRIES", default=3)
 GRAPH_API_BACKOFF_BASE = env.float("GRAPH_API_BACKOFF_BASE", default=1.0)
 GRAPH_API_BACKOFF_CAP = env.float("GRAPH_API_BACKOFF_CAP", default=30.0)
 WEBHOOK_VERIFY_TOKEN = env("WEBHOOK_VERIFY_TOKEN", default="wabadesk-verify" if DEBUG else "")
+# Token health shows a token as "not checked recently" when its last /debug_token is older than this.
+TOKEN_CHECK_STALE_HOURS = env.int("TOKEN_CHECK_STALE_HOURS", default=3)
+# CSV imports larger than this are refused before anything is read (bytes).
+CONSENT_IMPORT_MAX_BYTES = env.int("CONSENT_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
 # Graph errors older than this are pruned from the diagnostics error log by a daily beat task.
 ERROR_LOG_RETENTION_DAYS = env.int("ERROR_LOG_RETENTION_DAYS", default=30)
 

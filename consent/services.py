@@ -126,7 +126,6 @@ def consent_record(contact: Contact, kind: str, channel: str, recorded_by, note:
 # --- CSV import ------------------------------------------------------------------------------------
 COLUMNS = ("phone", "name", "wa_id", "consent", "channel", "consented_at", "note")
 REQUIRED_COLUMNS = ("phone",)
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 CLOCK_SKEW = timedelta(minutes=5)  # a consent time this far ahead of the upload is a typo, not skew
 
 
@@ -135,7 +134,7 @@ class ImportRefused(Exception):
 
 
 def import_max_bytes() -> int:
-    return getattr(settings, "CONSENT_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return settings.CONSENT_IMPORT_MAX_BYTES
 
 
 def _size_text(n: int) -> str:
