@@ -1,14 +1,20 @@
 #!/usr/bin/env python
-"""Send benchmark: the real send path (message_send → Celery → bucket → sandbox) with N worker processes.
+"""Send benchmark: the real bulk send path (message_send → batch tasks on Celery → bucket → sandbox) with N
+worker processes.
 
     .venv/bin/python bench/send_bench.py                       # 10,000 messages, 4 workers, 80/s and 1000/s
     .venv/bin/python bench/send_bench.py --messages 2000 --rates 80,250 --kill-rate 250
+    .venv/bin/python bench/send_bench.py --messages 2000 --profile 2000    # where a delivery's CPU goes
 
+Messages are sent the way a broadcast sends them: stored by `message_send(..., enqueue=False)` (every
+check of the send path) before the workers start, then, once every worker answers a ping, handed to
+`message_enqueue_many` (one batch task per MESSAGING_BATCH_SIZE messages), so what is timed is delivery.
 For each configured limit it reports the achieved rate (measured from the sandbox's `received_at`
-times, i.e. what "Meta" saw) and the busiest 1-second window; with --kill-rate it SIGKILLs random
-worker children (and once a whole worker) mid-run, lets status webhooks and reconciliation settle the
-messages, and counts duplicates and lost messages at the sandbox by biz_opaque_callback_data. A
-sequential send-and-sleep loop at the same nominal rates is measured for comparison.
+times, i.e. what "Meta" saw), the busiest 1-second window and the CPU per message of the workers and
+the sandbox; with --kill-rate it SIGKILLs random worker children (and twice a whole worker) mid-run,
+lets status webhooks and reconciliation settle the messages, and counts duplicates and lost messages
+at the sandbox by biz_opaque_callback_data. A sequential send-and-sleep loop at the same nominal rates
+is measured for comparison.
 
 Needs PostgreSQL and Redis on 127.0.0.1 (as `make test`). Prints figures; it is not a test.
 """
@@ -39,6 +45,11 @@ def parse_args():
     p.add_argument("--rates", default="80,1000", help="configured limits to measure, messages/s")
     p.add_argument("--kill-rate", type=int, default=1000, help="limit for the kill run (0: skip it)")
     p.add_argument("--sequential", type=int, default=1000, help="messages per sequential comparison run")
+    p.add_argument("--batch-size", type=int, default=0, help="messages per batch task (default: MESSAGING_BATCH_SIZE)")
+    p.add_argument("--claim-group", type=int, default=0,
+                   help="with --profile: messages claimed per statement (default: MESSAGING_CLAIM_GROUP)")
+    p.add_argument("--profile", type=int, default=0,
+                   help="instead: deliver this many messages in this process (no Celery) and print where the CPU goes")
     p.add_argument("--db", default="wabadesk_send_bench")
     p.add_argument("--broker-db", type=int, default=5)
     p.add_argument("--cache-db", type=int, default=6)
@@ -84,13 +95,19 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.graph import GraphClient  # noqa: E402
 from accounts.models import WABA, AccessToken, App, PhoneNumber  # noqa: E402
 from consent.models import Contact  # noqa: E402
 from messaging.models import Message, Template  # noqa: E402
-from messaging.services import message_reconcile, message_send, message_status_apply  # noqa: E402
+from messaging.services import (  # noqa: E402
+    message_enqueue_many,
+    message_reconcile,
+    message_send,
+    message_status_apply,
+)
 from sandbox import demo  # noqa: E402
 from sandbox.control import SandboxControl  # noqa: E402
 
@@ -133,6 +150,16 @@ def start_worker(i: int) -> subprocess.Popen:
         [PY, "-m", "celery", "-A", "config", "worker", "-c", "1", "-P", "prefork", "--without-gossip",
          "--without-mingle", "--without-heartbeat", "-l", "ERROR", "-n", f"bench{i}-{random.randint(0, 1 << 30)}@%h"],
         cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_ready(workers, timeout: float = 60) -> None:
+    from config.celery import app
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if len(app.control.ping(timeout=0.5) or []) >= len(workers):
+            return
+    raise SystemExit("the workers did not start")
 
 
 def children(pid: int) -> list[int]:
@@ -182,6 +209,23 @@ def wait_drained(workers, kill: bool, quiet_for: float = 3.0, timeout: float = 9
     raise SystemExit("the queue did not drain in time")
 
 
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (its reaped children are not counted)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(workers) -> dict:
+    """CPU used so far by the workers (main processes and children) and the sandbox. (PostgreSQL's
+    share is measured by --profile: Celery closes the connection after each task, so the workers'
+    backends are gone before they could be read.)"""
+    worker_pids = [w.pid for w in workers] + [c for w in workers for c in children(w.pid)]
+    return {"workers": sum(map(_proc_cpu, worker_pids)), "sandbox": _proc_cpu(SANDBOX.pid)}
+
+
 def window_stats(times: list[float]) -> dict:
     times = sorted(times)
     n = len(times)
@@ -200,13 +244,17 @@ def window_stats(times: list[float]) -> dict:
 def run(phone, rate: int, kill: bool) -> dict:
     reset_run(phone, rate)
     started = time.time()
-    for p in PHONES:
-        message_send(phone_number_id=phone.phone_number_id, to=p, template="order_update", language="en_US",
-                     idempotency_key=f"bench-{rate}-{kill}-{p}", source="bench")
+    ids = [message_send(phone_number_id=phone.phone_number_id, to=p, template="order_update", language="en_US",
+                        idempotency_key=f"bench-{rate}-{kill}-{p}", source="bench", enqueue=False).pk for p in PHONES]
     enqueue_s = time.time() - started
     workers = [start_worker(i) for i in range(ARGS.workers)]
+    wait_ready(workers)
+    cpu_before = cpu_seconds(workers)  # after start-up, so the figures are the sends' cost
+    load_before = os.getloadavg()[0]
+    message_enqueue_many(ids)
     try:
         kills = wait_drained(workers, kill, quiet_for=12 if kill else 3)
+        cpu = {k: v - cpu_before.get(k, 0) for k, v in cpu_seconds(workers).items()}
         settled = {}
         if kill:
             # What Meta would do: a "sent" status webhook for every accepted message, carrying our key.
@@ -223,7 +271,8 @@ def run(phone, rate: int, kill: bool) -> dict:
     expected = set(Message.objects.values_list("idempotency_key", flat=True))
     posts = sum(1 for c in control.calls() if c["method"] == "POST" and c["path"].endswith("/messages"))
     return {
-        "rate": rate, "kill": kill, "enqueue_per_s": len(PHONES) / enqueue_s, **window_stats([m["received_at"] for m in received]),
+        "rate": rate, "kill": kill, "cpu": cpu, "load": (load_before, os.getloadavg()[0]),
+        "enqueue_per_s": len(PHONES) / enqueue_s, **window_stats([m["received_at"] for m in received]),
         "duplicates": sum(c - 1 for c in keys.values() if c > 1), "lost": len(expected - set(keys)),
         "posts": posts, "statuses": dict(Counter(Message.objects.values_list("status", flat=True))),
         "kills": kills, **settled,
@@ -242,10 +291,69 @@ def sequential(phone, rate: int, n: int) -> dict:
     return {"rate": rate, **window_stats([m["received_at"] for m in control.messages()])}
 
 
+def profile(phone, n: int) -> None:
+    """message_deliver_many in this process (no Celery): first plain, for the CPU of this process, of its
+    PostgreSQL backend and of the sandbox per message; then the CPU of its parts measured one by one
+    (cProfile's own overhead distorts small calls); then cProfile's top functions."""
+    import cProfile
+    import pstats
+
+    import requests.utils
+
+    from messaging import ratelimit
+    from messaging.services import message_deliver_many
+
+    def cpu_per_call(fn, calls=n) -> float:
+        started = time.process_time()
+        for i in range(calls):
+            fn(i)
+        return 1000 * (time.process_time() - started) / calls
+
+    for profiled in (False, True):
+        reset_run(phone, 100_000)  # the bucket must not be what is measured
+        ids = [message_send(phone_number_id=phone.phone_number_id, to=p, template="order_update", language="en_US",
+                            source="bench", enqueue=False).pk for p in PHONES[:n]]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        before = (time.perf_counter(), time.process_time(), _proc_cpu(backend), _proc_cpu(SANDBOX.pid))
+        profiler = cProfile.Profile()
+        if profiled:
+            profiler.runcall(message_deliver_many, ids)
+            break
+        message_deliver_many(ids)
+        after = (time.perf_counter(), time.process_time(), _proc_cpu(backend), _proc_cpu(SANDBOX.pid))
+        wall, cpu, pg, sandbox = (1000 * (a - b) / n for a, b in zip(after, before))
+        print(f"{n} messages delivered in-process (load average {os.getloadavg()[0]:.1f}): {wall:.2f} ms wall per "
+              f"message; CPU per message: this process {cpu:.2f} ms, its PostgreSQL backend {pg:.2f} ms, "
+              f"sandbox {sandbox:.2f} ms", flush=True)
+
+    client = GraphClient(demo.SYSTEM_USER_TOKEN, max_retries=0)
+    body = Message.objects.first().payload
+    url = client.url(f"/{phone.phone_number_id}/messages")
+    post = cpu_per_call(lambda i: client.send_message(phone.phone_number_id, {**body, "biz_opaque_callback_data": i}))
+    proxies = cpu_per_call(lambda i: requests.utils.get_environ_proxies(url, None))
+    slot = cpu_per_call(lambda i: ratelimit.send_slot(phone.phone_number_id, 100_000))
+    print(f"  of which, this process's CPU per call: POST through the Graph client {post:.3f} ms (requests' proxy "
+          f"lookup in os.environ alone {proxies:.3f} ms), bucket slot (Redis script) {slot:.3f} ms; the rest "
+          f"(the group's queries, ORM, our code) {cpu - post - slot:.3f} ms")
+    print("cProfile, wall-clock time, top functions by own time:")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
+
+
 def main():
+    from django.conf import settings
+
+    if ARGS.batch_size:
+        settings.MESSAGING_BATCH_SIZE = ARGS.batch_size  # batches are cut here, when they are enqueued
+    if ARGS.claim_group:
+        settings.MESSAGING_CLAIM_GROUP = ARGS.claim_group  # only --profile delivers in this process
     phone = seed_world()
+    if ARGS.profile:
+        return profile(phone, ARGS.profile)
     print(f"send bench: {ARGS.messages} template messages, {ARGS.workers} worker processes, "
-          f"{os.cpu_count()} CPUs, sandbox on 127.0.0.1:{SANDBOX_PORT}")
+          f"{os.cpu_count()} CPUs, batches of {getattr(settings, 'MESSAGING_BATCH_SIZE', 50)}, "
+          f"sandbox on 127.0.0.1:{SANDBOX_PORT}")
     print(f"{'limit/s':>8} {'kill':>5} {'enqueue/s':>10} {'achieved/s':>11} {'steady/s':>9} {'vs limit':>9} "
           f"{'busiest 1s':>11} {'dups':>5} {'lost':>5} {'POSTs':>6}")
     results = []
@@ -256,6 +364,11 @@ def main():
         print(f"{rate:>8} {'yes' if kill else 'no':>5} {r['enqueue_per_s']:>10.0f} {r['overall']:>11.1f} "
               f"{r['steady']:>9.1f} {100 * r['steady'] / rate - 100:>+8.1f}% {r['busiest_1s']:>11} "
               f"{r['duplicates']:>5} {r['lost']:>5} {r['posts']:>6}", flush=True)
+        n = max(r["n"], 1)
+        if not kill:  # a killed process takes its CPU figures with it
+            print(f"         CPU per message: workers {1000 * r['cpu']['workers'] / n:.2f} ms, sandbox "
+                  f"{1000 * r['cpu']['sandbox'] / n:.2f} ms; "
+                  f"load average {r['load'][0]:.1f} → {r['load'][1]:.1f}")
         if kill:
             print(f"         kills: {r['kills']}; left in sending/unknown by kills: {r['stuck_after_kills']}; "
                   f"requeued by reconciliation: {r['requeued']}; final statuses: {r['statuses']}")

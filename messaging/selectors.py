@@ -11,6 +11,11 @@ def blacklist_contains(phone: str) -> bool:
     return BlacklistEntry.objects.filter(phone=phone).exists()
 
 
+def blacklist_phones(phones) -> set[str]:
+    """Which of these numbers are blacklisted (one query for a whole delivery group)."""
+    return set(BlacklistEntry.objects.filter(phone__in=list(phones)).order_by().values_list("phone", flat=True))
+
+
 def blacklist_search(q: str = ""):
     entries = BlacklistEntry.objects.select_related("added_by")
     q = (q or "").strip()

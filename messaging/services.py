@@ -3,7 +3,8 @@ broadcasts.
 
 Every message wabadesk sends — a reply from the dashboard, a broadcast, a public API call — goes
 through `message_send`, which refuses what Meta would refuse (or what we must never send) before
-anything is stored, and `message_deliver`, which the Celery task calls to talk to Meta exactly once.
+anything is stored, and `message_deliver_many` (`message_deliver` for one), which the Celery tasks
+call to talk to Meta at most once per message.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import timezone as dt_timezone
 import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -226,12 +227,15 @@ def _template_for(phone, template, language) -> Template:
 
 
 def message_send(*, phone_number_id, to, text=None, template=None, language=None, components=None,
-                 idempotency_key=None, sender=None, source="dashboard", broadcast=None) -> Message:
+                 idempotency_key=None, sender=None, source="dashboard", broadcast=None, enqueue=True) -> Message:
     """Check, store and enqueue one message. Raises SendRefused (nothing stored, Meta not called).
 
     Checks, in order: our phone number with an active token; an E.164 recipient; not blacklisted;
     consent (at enqueue time); the 24-hour window for free-form text. The same idempotency key
     again returns the stored message and sends nothing.
+
+    Bulk callers pass enqueue=False and hand the stored messages to `message_enqueue_many`, so
+    their messages travel in batches instead of one Celery task each.
     """
     from consent.models import Contact
     from consent.selectors import contact_can_send
@@ -281,96 +285,230 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
     except IntegrityError:
         # The same key raced in from another request: that message wins, nothing more is sent.
         return Message.objects.get(idempotency_key=key)
-    from messaging.tasks import message_deliver_task
+    if enqueue:
+        from messaging.tasks import message_deliver_task
 
-    message_deliver_task.delay_on_commit(message.pk)
+        message_deliver_task.delay_on_commit(message.pk)
     log.info("message_queued", message_id=message.pk, phone_number_id=phone.phone_number_id, kind=kind, source=source)
     return message
 
 
-# --- Delivery (the Celery task's body) ------------------------------------------------------------
-def _still_sendable(message: Message) -> str:
-    """Re-checked when the task runs. We deliberately cancel a queued message whose recipient opted out
-    or was blacklisted after it was queued: an opt-out must win over work already in the queue."""
-    from consent.selectors import contact_can_send
-    from messaging.selectors import blacklist_contains
+# --- Delivery (the Celery tasks' body) -----------------------------------------------------------
+# A bulk send is delivered in batches (one task per MESSAGING_BATCH_SIZE messages), and a batch in
+# claim groups: per group a handful of queries whatever its size, then one POST per message. Small
+# enough that a batch takes seconds, so the broker's redelivery, a cancel and a re-checked opt-out
+# all still act quickly; large enough that Celery and the ORM cost little per message.
+def _batch_size() -> int:
+    return getattr(settings, "MESSAGING_BATCH_SIZE", 50)
 
-    if message.broadcast_id and message.broadcast.status == Broadcast.Status.CANCELLED:
-        return "broadcast_cancelled"
-    if blacklist_contains(message.to):
-        return "blacklisted_after_queueing"
-    if message.contact_id and not contact_can_send(message.contact):
-        return "opted_out_after_queueing"
-    return ""
+
+def _claim_group() -> int:
+    return getattr(settings, "MESSAGING_CLAIM_GROUP", 20)
 
 
 def _max_attempts() -> int:
     return getattr(settings, "MESSAGING_MAX_ATTEMPTS", 8)
 
 
+@dataclass(frozen=True)
+class Later:
+    """Messages to hand to the queue again, after `countdown` seconds (a rate limit, a pause, a 5xx)."""
+
+    message_ids: list[int]
+    countdown: float
+
+
+def message_enqueue_many(message_ids) -> None:
+    """Hand queued messages to the workers, one batch task per MESSAGING_BATCH_SIZE (on commit).
+    Enqueuing a message twice is harmless: only one delivery can claim it."""
+    from messaging.tasks import message_deliver_batch_task
+
+    ids, size = list(message_ids), _batch_size()
+    for start in range(0, len(ids), size):
+        message_deliver_batch_task.delay_on_commit(ids[start:start + size])
+
+
+def _still_sendable(message: Message, blacklisted: set[str]) -> str:
+    """Re-checked when the task runs. We deliberately cancel a queued message whose recipient opted out
+    or was blacklisted after it was queued: an opt-out must win over work already in the queue."""
+    from consent.selectors import contact_can_send
+
+    if message.broadcast_id and message.broadcast.status == Broadcast.Status.CANCELLED:
+        return "broadcast_cancelled"
+    if message.to in blacklisted:
+        return "blacklisted_after_queueing"
+    if message.contact_id and not contact_can_send(message.contact):
+        return "opted_out_after_queueing"
+    return ""
+
+
 def message_deliver(message_id: int) -> float | None:
-    """Send one queued message to Meta. Returns a countdown when the task should run again later
-    (rate limits), None when done. Safe to call any number of times for the same message: only the
-    caller whose conditional update moves it queued → sending talks to Meta."""
+    """Send one queued message: the one-id case of message_deliver_many. Returns a countdown when it
+    should be tried again later, None when done."""
+    later = message_deliver_many([message_id])
+    return later.countdown if later else None
+
+
+def message_deliver_many(message_ids) -> Later | None:
+    """Send queued messages to Meta, each at most once. Returns what must go back to the queue (and
+    after how long) when a rate limit, a pause or a server error stops the batch, None when done.
+
+    Safe to call any number of times with the same ids, also concurrently: only the caller whose
+    conditional update moves a message queued → sending talks to Meta about it, and a message left
+    in `sending` (a worker killed mid-send) is never touched here: reconciliation settles it."""
+    ids = list(dict.fromkeys(int(pk) for pk in message_ids))
+    clients: dict[int, object] = {}  # phone number pk → GraphClient (None: no active token)
+    size = _claim_group()
+    for start in range(0, len(ids), size):
+        later = _deliver_group(ids[start:start + size], clients)
+        if later is not None:
+            rest = later.message_ids + ids[start + size:]
+            return Later(rest, later.countdown) if rest else None
+    return None
+
+
+def _deliver_group(ids: list[int], clients: dict) -> Later | None:
+    from messaging.selectors import blacklist_phones
+
+    order = {pk: i for i, pk in enumerate(ids)}
+    messages = sorted(Message.objects.select_related("phone_number__waba", "contact", "broadcast")
+                      .filter(pk__in=ids, status=Message.Status.QUEUED).order_by(), key=lambda m: order[m.pk])
+    if not messages:
+        return None
+    blacklisted = blacklist_phones({m.to for m in messages})
+    cancelled: dict[str, list[int]] = {}
+    sendable = []
+    for message in messages:
+        reason = _still_sendable(message, blacklisted)
+        if reason:
+            cancelled.setdefault(reason, []).append(message.pk)
+        elif _client_for(message.phone_number, clients) is None:
+            _fail([message.pk], 190, None, "The WABA has no valid active access token any more.", "")
+        else:
+            sendable.append(message)
+    for reason, pks in cancelled.items():
+        Message.objects.filter(pk__in=pks, status=Message.Status.QUEUED).update(
+            status=Message.Status.CANCELLED, skipped_reason=reason, updated_at=timezone.now())
+        log.info("message_cancelled", message_ids=pks, reason=reason)
+
+    won = _claim([m.pk for m in sendable])
+    claimed = [m for m in sendable if m.pk in won]  # the others went to a concurrent delivery
+    sent: dict[int, tuple[str | None, datetime]] = {}
+    try:
+        for i, message in enumerate(claimed):
+            try:
+                later = _post(message, clients[message.phone_number_id], sent)
+            except Exception:
+                # Redis or the database failed: the messages after this one were never POSTed.
+                _unclaim([m.pk for m in claimed[i + 1:]])
+                raise
+            if later is not None:
+                # Claimed but never POSTed: safe to hand back (attempts undone).
+                _unclaim([m.pk for m in claimed[i + 1:]])
+                return Later(later.message_ids + [m.pk for m in claimed[i + 1:]], later.countdown)
+    finally:
+        # Also on an unexpected error: what Meta accepted is recorded; a message that may have
+        # reached Meta stays `sending` for reconciliation, never resent blindly.
+        _record_sent(sent)
+    return None
+
+
+def _client_for(phone, clients: dict):
     from accounts.selectors import NoActiveToken, graph_client_for
 
-    message = Message.objects.select_related("phone_number__waba", "contact", "broadcast").filter(pk=message_id).first()
-    if message is None or message.status != Message.Status.QUEUED:
-        return None
-    reason = _still_sendable(message)
-    if reason:
-        Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
-            status=Message.Status.CANCELLED, skipped_reason=reason, updated_at=timezone.now())
-        log.info("message_cancelled", message_id=message.pk, reason=reason)
-        return None
+    if phone.pk not in clients:
+        try:
+            clients[phone.pk] = graph_client_for(phone.waba, max_retries=0)
+        except NoActiveToken:
+            clients[phone.pk] = None
+    return clients[phone.pk]
 
-    phone = message.phone_number
-    claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
-        status=Message.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now(), updated_at=timezone.now())
-    if not claimed:
-        return None  # another delivery of the same task got it first
-    attempts = message.attempts + 1
-    payload = {**message.payload, "biz_opaque_callback_data": message.idempotency_key}
-    try:
-        client = graph_client_for(phone.waba, max_retries=0,
-                                  context={"message_id": message.pk, "phone_number_id": phone.phone_number_id})
-    except NoActiveToken:
-        _fail(message, 190, None, "The WABA has no valid active access token any more.", "")
-        return None
-    # The slot is taken last, right before the POST, so the spacing Meta sees is the bucket's spacing.
-    countdown = _wait_for_send_slot(phone)
-    if countdown is not None:
-        # Paused for long (a 429's Retry-After): the queue holds the message, not a worker.
-        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+
+def _claim(pks: list[int]) -> set[int]:
+    """queued → sending (attempts + 1) for the whole group in one statement, before any POST; returns
+    the ids this caller won. The ORM's update() cannot say which rows it changed, hence RETURNING."""
+    if not pks:
+        return set()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, attempts = attempts + 1, claimed_at = %s, updated_at = %s "
+            f"WHERE status = %s AND id IN ({', '.join(['%s'] * len(pks))}) RETURNING id",
+            [Message.Status.SENDING, now, now, Message.Status.QUEUED, *pks])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _unclaim(pks: list[int]) -> None:
+    if pks:
+        Message.objects.filter(pk__in=pks, status=Message.Status.SENDING).update(
             status=Message.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now())
-        return countdown
-    try:
-        body = client.send_message(phone.phone_number_id, payload)
-    except GraphNetworkError as error:
-        if error.outcome_unknown:
-            # The request may have reached Meta: resending could deliver it twice. The status webhook
-            # (biz_opaque_callback_data = our key) or reconciliation settles it.
-            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-                status=Message.Status.UNKNOWN, error_message=error.message, updated_at=timezone.now())
-            log.warning("message_outcome_unknown", message_id=message.pk)
-            return None
-        return _requeue(message, attempts, error)
-    except GraphAPIError as error:
-        if (error.is_rate_limit or error.status >= 500) and attempts < _max_attempts():
-            if error.is_rate_limit:
-                ratelimit.pause_number(phone.phone_number_id, error.retry_after or backoff_delay(attempts - 1))
-            return _requeue(message, attempts, error)
-        _fail(message, error.code, error.subcode, error.message, error.fbtrace_id)
-        return None
 
-    wamid = ((body.get("messages") or [{}])[0]).get("id")
-    now = timezone.now()
-    updated = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, wamid=wamid, sent_at=now, status_at=now, updated_at=now)
-    if not updated:
-        # A status webhook overtook the HTTP response: keep its (later) status, add the wamid.
-        Message.objects.filter(pk=message.pk, wamid__isnull=True).update(wamid=wamid, sent_at=now)
+
+def _post(message: Message, client, sent: dict) -> Later | None:
+    """One claimed message → one POST. Adds it to `sent` when Meta accepted it. Returns a Later when
+    the batch must stop here (holding this message when it is to be tried again)."""
+    phone = message.phone_number
+    attempts = message.attempts + 1  # the claim's increment
+    # The slot is taken last, right before the POST, so the spacing Meta sees is the bucket's spacing.
+    try:
+        countdown = _wait_for_send_slot(phone)
+    except Exception:
+        _unclaim([message.pk])  # the bucket (Redis) failed before any POST
+        raise
+    if countdown is not None:
+        # Paused for long (a 429's Retry-After): the queue holds the messages, not a worker.
+        _unclaim([message.pk])
+        return Later([message.pk], countdown)
+    client.context = {"message_id": message.pk, "phone_number_id": phone.phone_number_id}
+    try:
+        body = client.send_message(phone.phone_number_id, {**message.payload,
+                                                           "biz_opaque_callback_data": message.idempotency_key})
+    except GraphNetworkError as error:
+        # The request may have reached Meta: resending could deliver it twice. The status webhook
+        # (biz_opaque_callback_data = our key) or reconciliation settles it. Meta is probably
+        # unreachable, so the rest of the batch waits instead of joining it in `unknown`.
+        Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+            status=Message.Status.UNKNOWN, error_message=error.message, updated_at=timezone.now())
+        log.warning("message_outcome_unknown", message_id=message.pk)
+        return Later([], backoff_delay(attempts - 1))
+    except GraphAPIError as error:
+        if error.is_rate_limit:
+            ratelimit.pause_number(phone.phone_number_id, error.retry_after or backoff_delay(attempts - 1))
+        if error.is_rate_limit or error.status >= 500:
+            delay = backoff_delay(attempts - 1, error.retry_after) * random.uniform(1.0, 1.2)  # spread paused workers
+            if attempts < _max_attempts():
+                _requeue(message, attempts, error, delay)
+                return Later([message.pk], delay)
+            _fail([message.pk], error.code, error.subcode, error.message, error.fbtrace_id)
+            return Later([], delay)
+        _fail([message.pk], error.code, error.subcode, error.message, error.fbtrace_id)
+        return None
+    sent[message.pk] = (((body.get("messages") or [{}])[0]).get("id"), timezone.now())
     return None
+
+
+def _record_sent(sent: dict) -> None:
+    """sending → sent with each message's wamid and time, for the whole group in one statement (raw SQL:
+    the ORM's Case/When for 20 rows cost more CPU than the POSTs themselves)."""
+    if not sent:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Message._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s)"] * len(sent))
+    params = [value for pk, (wamid, at) in sent.items() for value in (pk, wamid, adapt(at))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH result (id, wamid, at) AS (VALUES {rows}) "
+            f"UPDATE {table} SET status = %s, wamid = result.wamid, sent_at = result.at, status_at = result.at, "
+            f"updated_at = %s FROM result WHERE {table}.id = result.id AND {table}.status = %s "
+            f"RETURNING {table}.id",
+            [*params, Message.Status.SENT, adapt(timezone.now()), Message.Status.SENDING])
+        updated = {row[0] for row in cursor.fetchall()}
+    for pk in sent.keys() - updated:
+        # A status webhook overtook the HTTP response: keep its (later) status, add the wamid.
+        wamid, at = sent[pk]
+        Message.objects.filter(pk=pk, wamid__isnull=True).update(wamid=wamid, sent_at=at)
 
 
 def _wait_for_send_slot(phone) -> float | None:
@@ -385,21 +523,18 @@ def _wait_for_send_slot(phone) -> float | None:
         time.sleep(slot.wait)
 
 
-def _requeue(message: Message, attempts: int, error: GraphAPIError) -> float:
-    delay = backoff_delay(attempts - 1, error.retry_after)
-    delay *= random.uniform(1.0, 1.2)  # spread workers that were paused together
+def _requeue(message: Message, attempts: int, error: GraphAPIError, delay: float) -> None:
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.QUEUED, error_code=error.code, error_subcode=error.subcode,
         error_message=error.message[:2000], fbtrace_id=error.fbtrace_id, updated_at=timezone.now())
     log.info("message_retry", message_id=message.pk, error_code=error.code, attempt=attempts, delay_s=round(delay, 3))
-    return delay
 
 
-def _fail(message: Message, code, subcode, text: str, fbtrace_id: str) -> None:
-    Message.objects.filter(pk=message.pk).update(
+def _fail(pks: list[int], code, subcode, text: str, fbtrace_id: str) -> None:
+    Message.objects.filter(pk__in=pks, status__in=[Message.Status.QUEUED, Message.Status.SENDING]).update(
         status=Message.Status.FAILED, error_code=code, error_subcode=subcode, error_message=(text or "")[:2000],
         fbtrace_id=fbtrace_id or "", status_at=timezone.now(), updated_at=timezone.now())
-    log.warning("message_failed", message_id=message.pk, error_code=code, error_subcode=subcode)
+    log.warning("message_failed", message_ids=pks, error_code=code, error_subcode=subcode)
 
 
 # --- Status webhooks and reconciliation -----------------------------------------------------------
@@ -461,21 +596,20 @@ def message_reconcile(older_than: float | None = None) -> dict:
     stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN], wamid__isnull=True,
                                    updated_at__lte=cutoff)
     requeue = getattr(settings, "MESSAGING_RECONCILE_REQUEUE", True)
-    from messaging.tasks import message_deliver_task
-
-    done = {"requeued": 0, "failed": 0}
+    done, requeued = {"requeued": 0, "failed": 0}, []
     for message in stuck:
         if requeue:
             n = Message.objects.filter(pk=message.pk, status=message.status, wamid__isnull=True).update(
                 status=Message.Status.QUEUED, skipped_reason="", updated_at=timezone.now())
             if n:
-                message_deliver_task.delay_on_commit(message.pk)
+                requeued.append(message.pk)
                 done["requeued"] += 1
         else:
             n = Message.objects.filter(pk=message.pk, status=message.status).update(
                 status=Message.Status.FAILED, error_message="No status from Meta: outcome unknown.",
                 updated_at=timezone.now())
             done["failed"] += n
+    message_enqueue_many(requeued)
     if any(done.values()):
         log.warning("message_reconcile", **done)
     return done
@@ -517,29 +651,38 @@ def broadcast_start(*, template: Template, phone_number, contacts, segment: dict
 def broadcast_run_chunk(broadcast_id: int, size: int = 200) -> bool:
     """Hand the next `size` pending recipients to message_send. Returns True while some are left.
     Each recipient is claimed (pending → queued) before sending and the idempotency key is derived
-    from the broadcast and the phone, so a re-delivered chunk sends nobody twice."""
+    from the broadcast and the phone, so a re-delivered chunk sends nobody twice.
+
+    The chunk is one transaction: its messages and their batch tasks (enqueued on commit) exist
+    together or not at all, so a worker killed mid-chunk leaves no message that no task delivers."""
     broadcast = Broadcast.objects.select_related("template", "phone_number").get(pk=broadcast_id)
     if broadcast.status != Broadcast.Status.RUNNING:
         return False
-    pending = list(broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING)[:size])
     components = template_components(broadcast.parameters)
-    for recipient in pending:
-        if Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.CANCELLED).exists():
-            return False
-        if not BroadcastRecipient.objects.filter(pk=recipient.pk, outcome=BroadcastRecipient.Outcome.PENDING).update(
-                outcome=BroadcastRecipient.Outcome.QUEUED):
-            continue
-        try:
-            message = message_send(
-                phone_number_id=broadcast.phone_number.phone_number_id, to=recipient.phone, template=broadcast.template,
-                components=components, idempotency_key=f"broadcast-{broadcast.pk}-{recipient.phone}",
-                sender=broadcast.created_by, source="broadcast", broadcast=broadcast,
-            )
-        except SendRefused as refused:
-            BroadcastRecipient.objects.filter(pk=recipient.pk).update(
-                outcome=BroadcastRecipient.Outcome.SKIPPED, reason=refused.reason)
-            continue
-        BroadcastRecipient.objects.filter(pk=recipient.pk).update(message=message)
+    with transaction.atomic():
+        pending = list(broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING)[:size])
+        queued = []
+        for recipient in pending:
+            if Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.CANCELLED).exists():
+                break
+            if not BroadcastRecipient.objects.filter(pk=recipient.pk,
+                                                     outcome=BroadcastRecipient.Outcome.PENDING).update(
+                    outcome=BroadcastRecipient.Outcome.QUEUED):
+                continue
+            try:
+                message = message_send(
+                    phone_number_id=broadcast.phone_number.phone_number_id, to=recipient.phone,
+                    template=broadcast.template, components=components,
+                    idempotency_key=f"broadcast-{broadcast.pk}-{recipient.phone}", sender=broadcast.created_by,
+                    source="broadcast", broadcast=broadcast, enqueue=False,
+                )
+            except SendRefused as refused:
+                BroadcastRecipient.objects.filter(pk=recipient.pk).update(
+                    outcome=BroadcastRecipient.Outcome.SKIPPED, reason=refused.reason)
+                continue
+            BroadcastRecipient.objects.filter(pk=recipient.pk).update(message=message)
+            queued.append(message.pk)
+        message_enqueue_many(queued)
     more = broadcast.recipients.filter(outcome=BroadcastRecipient.Outcome.PENDING).exists()
     if not more:
         Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.RUNNING).update(

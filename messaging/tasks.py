@@ -5,15 +5,38 @@ again, and the services make that harmless (conditional claims, idempotency keys
 """
 
 from celery import shared_task
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 
 from messaging import services
+
+# Infrastructure failures a delivery retries after (a bug is not retried forever).
+OUTAGES = (DatabaseError, RedisError, OSError)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def message_deliver_task(self, message_id: int):
-    countdown = services.message_deliver(message_id)
+    try:
+        countdown = services.message_deliver(message_id)
+    except OUTAGES as error:
+        # Redis or the database failed before the POST: the message is back in `queued`, run again.
+        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
     if countdown is not None:
         raise self.retry(countdown=countdown)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def message_deliver_batch_task(self, message_ids: list[int]):
+    # Bulk sends (broadcasts): one task per batch, so Celery's cost is paid once per batch. What a
+    # rate limit stopped comes back as the same task with only the ids still to send.
+    try:
+        later = services.message_deliver_many(message_ids)
+    except OUTAGES as error:
+        # Redis or the database failed mid-batch: the messages not yet claimed are still `queued` with
+        # no other task to deliver them, so the whole batch runs again (the claimed ones are skipped).
+        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
+    if later is not None:
+        raise self.retry(args=[later.message_ids], countdown=later.countdown)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)

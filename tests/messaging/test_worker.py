@@ -40,3 +40,22 @@ def test_a_real_worker_cancels_a_message_whose_contact_opted_out_before_it_ran(w
     consent_record(contact, "opt_out", "whatsapp_keyword", operator_user, note="STOP")
     wait_for(lambda: Message.objects.get(pk=message.pk).status == "cancelled", timeout=20)
     assert world.sandbox.messages() == []
+
+
+def test_a_real_worker_delivers_batches_each_message_exactly_once(world, make_contact, celery_worker_process,
+                                                                    settings):
+    from messaging.services import message_enqueue_many
+
+    settings.MESSAGING_BATCH_SIZE = 5  # this process only enqueues; the worker's own batch size is irrelevant
+    batch_phones = [f"+1415557{i:04d}" for i in range(23)]
+    for phone in batch_phones:
+        make_contact(phone, window_open=False)
+    # A rate limit in the middle: the worker pauses the number and requeues the rest of that batch.
+    world.sandbox.add_fault(path="/messages$", code=130429, status=429, retry_after=0.2, times=2)
+    messages = [message_send(phone_number_id=world.phone.phone_number_id, to=phone, template="order_update",
+                             enqueue=False) for phone in batch_phones]
+    message_enqueue_many([m.pk for m in messages])
+    wait_for(lambda: Message.objects.filter(status="sent").count() == len(batch_phones), timeout=30)
+    keys = [m["biz_opaque_callback_data"] for m in world.sandbox.messages()]
+    assert sorted(keys) == sorted(m.idempotency_key for m in messages)
+    assert sum(m.attempts for m in Message.objects.all()) == len(batch_phones) + 2
