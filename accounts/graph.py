@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,15 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 _session = requests.Session()
+# requests re-reads proxy and CA-bundle variables from os.environ on every call (~0.1 ms a POST,
+# a tenth of a bulk send's CPU); they are read once per base URL instead (`_environment`).
+_session.trust_env = False
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(base_url: str) -> dict:
+    """proxies / verify / cert as requests would take them from the environment for this base URL."""
+    return requests.Session().merge_environment_settings(base_url, {}, None, None, None)
 
 
 @dataclass
@@ -218,7 +228,8 @@ class GraphClient:
         while True:
             try:
                 response = _session.request(
-                    method, self.url(path), params=params, json=json, headers=headers, timeout=self.timeout
+                    method, self.url(path), params=params, json=json, headers=headers, timeout=self.timeout,
+                    **_environment(self.base_url),
                 )
             except requests.RequestException as exc:
                 error = GraphNetworkError(

@@ -352,7 +352,7 @@ def main():
     if ARGS.profile:
         return profile(phone, ARGS.profile)
     print(f"send bench: {ARGS.messages} template messages, {ARGS.workers} worker processes, "
-          f"{os.cpu_count()} CPUs, batches of {getattr(settings, 'MESSAGING_BATCH_SIZE', 50)}, "
+          f"{os.cpu_count()} CPUs, batches of {settings.MESSAGING_BATCH_SIZE}, "
           f"sandbox on 127.0.0.1:{SANDBOX_PORT}")
     print(f"{'limit/s':>8} {'kill':>5} {'enqueue/s':>10} {'achieved/s':>11} {'steady/s':>9} {'vs limit':>9} "
           f"{'busiest 1s':>11} {'dups':>5} {'lost':>5} {'POSTs':>6}")

@@ -170,6 +170,10 @@ MESSAGING_RATE_BURST = env.float("MESSAGING_RATE_BURST", default=1)
 MESSAGING_MAX_INLINE_WAIT = env.float("MESSAGING_MAX_INLINE_WAIT", default=2.0)
 MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", default=900)
 MESSAGING_RECONCILE_REQUEUE = env.bool("MESSAGING_RECONCILE_REQUEUE", default=True)
+# Bulk sends travel as one task per MESSAGING_BATCH_SIZE messages, claimed MESSAGING_CLAIM_GROUP at
+# a time (queued → sending before their POSTs; a killed worker leaves at most a group to reconcile).
+MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=50)
+MESSAGING_CLAIM_GROUP = env.int("MESSAGING_CLAIM_GROUP", default=20)
 
 # --- Celery --------------------------------------------------------------------------------------
 # The default broker is a folder on disk, so `make run` needs no server; production uses Redis.
@@ -193,6 +197,9 @@ CELERY_TASK_ACKS_LATE = True
 # acks_late alone leaves a killed child's task acknowledged; this requeues it.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery closes Django's database connections after every task unless this is set: a new PostgreSQL
+# connection per message. Keep them for this many tasks (Django still drops broken ones).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

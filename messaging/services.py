@@ -299,11 +299,11 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
 # enough that a batch takes seconds, so the broker's redelivery, a cancel and a re-checked opt-out
 # all still act quickly; large enough that Celery and the ORM cost little per message.
 def _batch_size() -> int:
-    return getattr(settings, "MESSAGING_BATCH_SIZE", 50)
+    return settings.MESSAGING_BATCH_SIZE
 
 
 def _claim_group() -> int:
-    return getattr(settings, "MESSAGING_CLAIM_GROUP", 20)
+    return settings.MESSAGING_CLAIM_GROUP
 
 
 def _max_attempts() -> int:

@@ -212,3 +212,23 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings):
         assert 0.8 * nominal <= delay <= 1.2 * nominal
     assert backoff_delay(10) <= 30.0
     assert backoff_delay(0, retry_after=7) >= 7
+
+
+@pytest.fixture
+def fresh_environment():
+    from accounts import graph
+
+    graph._environment.cache_clear()
+    yield
+    graph._environment.cache_clear()
+
+
+def test_proxy_settings_from_the_environment_are_honoured(world, monkeypatch, fresh_environment):
+    """Read once per base URL (not on every call), but still read: a proxy set for the process is used."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(GraphNetworkError):
+        GraphClient(TOKEN, max_retries=0).get(f"/{PHONE_ID}")
+    monkeypatch.delenv("HTTP_PROXY")  # the sandbox's control client reads it too
+    assert world.calls() == []  # the request went to the proxy, not to the sandbox
