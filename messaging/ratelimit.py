@@ -152,7 +152,7 @@ def send_slot(phone_number_id: str, per_second: float) -> Reservation:
     window ever holds more than the limit (Meta counts per second, not per average)."""
     return bucket().acquire(
         phone_number_id,
-        rate=per_second * getattr(settings, "MESSAGING_RATE_SAFETY", 0.98),
+        rate=per_second * settings.MESSAGING_RATE_SAFETY,
         burst=getattr(settings, "MESSAGING_RATE_BURST", 1),
         max_wait=getattr(settings, "MESSAGING_MAX_INLINE_WAIT", 2.0),
     )
