@@ -541,14 +541,14 @@ def alert_notify(alert_id: int, event: str = "opened") -> dict:
     subject = f"[wabadesk] {'Resolved: ' if event == 'resolved' else ''}{alert.title}"
     body = f"{alert.detail}\n\nSeverity: {alert.severity}\nStatus: {alert.status}\nOpened: {alert.opened_at:%Y-%m-%d %H:%M} UTC\n"
     outcome, errors = {}, []
-    recipients = list(getattr(settings, "ALERT_EMAILS", []) or [])
+    recipients = list(settings.ALERT_EMAILS)
     if recipients:
         try:
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
             outcome["email"] = len(recipients)
         except Exception as exc:  # noqa: BLE001 — a mail outage must not lose the alert
             errors.append(f"e-mail: {type(exc).__name__}")
-    url = getattr(settings, "ALERT_WEBHOOK_URL", "")
+    url = settings.ALERT_WEBHOOK_URL
     if url:
         payload = {"event": event, "id": alert.pk, "kind": alert.kind, "severity": alert.severity,
                    "status": alert.status, "title": alert.title, "detail": alert.detail,

@@ -153,8 +153,8 @@ def send_slot(phone_number_id: str, per_second: float) -> Reservation:
     return bucket().acquire(
         phone_number_id,
         rate=per_second * settings.MESSAGING_RATE_SAFETY,
-        burst=getattr(settings, "MESSAGING_RATE_BURST", 1),
-        max_wait=getattr(settings, "MESSAGING_MAX_INLINE_WAIT", 2.0),
+        burst=settings.MESSAGING_RATE_BURST,
+        max_wait=settings.MESSAGING_MAX_INLINE_WAIT,
     )
 
 

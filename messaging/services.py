@@ -298,18 +298,6 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
 # claim groups: per group a handful of queries whatever its size, then one POST per message. Small
 # enough that a batch takes seconds, so the broker's redelivery, a cancel and a re-checked opt-out
 # all still act quickly; large enough that Celery and the ORM cost little per message.
-def _batch_size() -> int:
-    return settings.MESSAGING_BATCH_SIZE
-
-
-def _claim_group() -> int:
-    return settings.MESSAGING_CLAIM_GROUP
-
-
-def _max_attempts() -> int:
-    return getattr(settings, "MESSAGING_MAX_ATTEMPTS", 8)
-
-
 @dataclass(frozen=True)
 class Later:
     """Messages to hand to the queue again, after `countdown` seconds (a rate limit, a pause, a 5xx)."""
@@ -323,7 +311,7 @@ def message_enqueue_many(message_ids) -> None:
     Enqueuing a message twice is harmless: only one delivery can claim it."""
     from messaging.tasks import message_deliver_batch_task
 
-    ids, size = list(message_ids), _batch_size()
+    ids, size = list(message_ids), settings.MESSAGING_BATCH_SIZE
     for start in range(0, len(ids), size):
         message_deliver_batch_task.delay_on_commit(ids[start:start + size])
 
@@ -358,7 +346,7 @@ def message_deliver_many(message_ids) -> Later | None:
     in `sending` (a worker killed mid-send) is never touched here: reconciliation settles it."""
     ids = list(dict.fromkeys(int(pk) for pk in message_ids))
     clients: dict[int, object] = {}  # phone number pk → GraphClient (None: no active token)
-    size = _claim_group()
+    size = settings.MESSAGING_CLAIM_GROUP
     for start in range(0, len(ids), size):
         later = _deliver_group(ids[start:start + size], clients)
         if later is not None:
@@ -477,7 +465,7 @@ def _post(message: Message, client, sent: dict) -> Later | None:
             ratelimit.pause_number(phone.phone_number_id, error.retry_after or backoff_delay(attempts - 1))
         if error.is_rate_limit or error.status >= 500:
             delay = backoff_delay(attempts - 1, error.retry_after) * random.uniform(1.0, 1.2)  # spread paused workers
-            if attempts < _max_attempts():
+            if attempts < settings.MESSAGING_MAX_ATTEMPTS:
                 _requeue(message, attempts, error, delay)
                 return Later([message.pk], delay)
             _fail([message.pk], error.code, error.subcode, error.message, error.fbtrace_id)
@@ -518,7 +506,7 @@ def _wait_for_send_slot(phone) -> float | None:
         if slot.granted:
             time.sleep(slot.wait)
             return None
-        if slot.wait > getattr(settings, "MESSAGING_MAX_INLINE_WAIT", 2.0):
+        if slot.wait > settings.MESSAGING_MAX_INLINE_WAIT:
             return slot.wait
         time.sleep(slot.wait)
 
@@ -591,11 +579,11 @@ def message_reconcile(older_than: float | None = None) -> dict:
     of accepting a message, so silence that long means Meta never accepted it: the message goes back
     to the queue with the same idempotency key. Set MESSAGING_RECONCILE_REQUEUE=False to mark them
     failed for a person to decide instead."""
-    older_than = getattr(settings, "MESSAGING_RECONCILE_AFTER", 900) if older_than is None else older_than
+    older_than = settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than
     cutoff = timezone.now() - timedelta(seconds=older_than)
     stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN], wamid__isnull=True,
                                    updated_at__lte=cutoff)
-    requeue = getattr(settings, "MESSAGING_RECONCILE_REQUEUE", True)
+    requeue = settings.MESSAGING_RECONCILE_REQUEUE
     done, requeued = {"requeued": 0, "failed": 0}, []
     for message in stuck:
         if requeue:
