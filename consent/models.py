@@ -208,9 +208,17 @@ class ImportJob(models.Model):
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    @classmethod
+    def stalled_q(cls, now: datetime | None = None) -> models.Q:
+        """Running, but no batch committed for STALLED_AFTER (nor started then, before the first
+        batch): its worker died. The redelivered task starts it again from the first line (the
+        import is idempotent)."""
+        before = (now or timezone.now()) - cls.STALLED_AFTER
+        return models.Q(status=cls.Status.RUNNING) & (
+            models.Q(heartbeat_at__lt=before) | models.Q(heartbeat_at__isnull=True, started_at__lt=before))
+
     def stalled(self, now: datetime | None = None) -> bool:
-        """Running, but no batch committed for STALLED_AFTER: its worker died. The redelivered task
-        starts it again from the first line (the import is idempotent)."""
+        """`stalled_q` for this job, as the progress page shows it."""
         beat = self.heartbeat_at or self.started_at
         return self.status == self.Status.RUNNING and beat is not None and \
             beat < (now or timezone.now()) - self.STALLED_AFTER

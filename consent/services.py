@@ -483,10 +483,8 @@ def contact_import_run(job_id: int) -> ImportJob | None:
     worker was killed; acks_late brings the task back) — so a redelivered task never runs an import
     twice at once. A stalled job starts again from the first line: the import is idempotent."""
     now = timezone.now()
-    stalled = Q(status=ImportJob.Status.RUNNING) & (
-        Q(heartbeat_at__lt=now - ImportJob.STALLED_AFTER)
-        | Q(heartbeat_at__isnull=True, started_at__lt=now - ImportJob.STALLED_AFTER))
-    claimed = ImportJob.objects.filter(Q(status=ImportJob.Status.PENDING) | stalled, pk=job_id).update(
+    claimable = Q(status=ImportJob.Status.PENDING) | ImportJob.stalled_q(now)
+    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(
         status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now, bytes_done=0, rows_seen=0,
         rows_imported=0, rows_invalid=0)
     if not claimed:
