@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_database, free_port  # noqa: E402
+from bench.common import bench_env, create_database, free_port  # noqa: E402
 
 
 def parse_args():
@@ -106,20 +106,9 @@ SANDBOX_PORT, WEB_PORT = free_port(), free_port()
 # Bench-only secrets (DEBUG is off so the production settings path is measured); fixed so the
 # encrypted access token stored in the bench database stays readable across runs.
 BENCH_FIELD_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"wabadesk-api-bench-only").digest()).decode()
-ENV = {
-    **os.environ,
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ARGS.db}",
-    "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{ARGS.broker_db}",
-    "REDIS_URL": f"redis://127.0.0.1:6379/{ARGS.cache_db}",
-    "GRAPH_API_BASE_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
-    "DEBUG": "0",
-    "SECRET_KEY": "api-bench-only-" + hashlib.sha256(b"secret").hexdigest(),
-    "FIELD_ENCRYPTION_KEYS": BENCH_FIELD_KEY,
-    "SECURE_SSL_REDIRECT": "0",
-    "LOG_LEVEL": "ERROR",
-    "CONN_MAX_AGE": "60",
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-}
+ENV = bench_env(db=ARGS.db, broker_db=ARGS.broker_db, cache_db=ARGS.cache_db, sandbox_port=SANDBOX_PORT,
+                DEBUG="0", SECRET_KEY="api-bench-only-" + hashlib.sha256(b"secret").hexdigest(),
+                FIELD_ENCRYPTION_KEYS=BENCH_FIELD_KEY, SECURE_SSL_REDIRECT="0")
 os.environ.update(ENV)
 PY = sys.executable
 

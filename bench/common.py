@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts that start their own processes."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -22,3 +23,19 @@ def create_database(name: str, env: dict) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
+def bench_env(*, db: str, broker_db: int, cache_db: int, sandbox_port: int, **overrides: str) -> dict:
+    """The environment of a benchmark and the processes it starts: its own PostgreSQL database and
+    Redis DBs, the Graph API pointed at its sandbox, quiet logs, persistent connections."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{cache_db}",
+        "GRAPH_API_BASE_URL": f"http://127.0.0.1:{sandbox_port}",
+        "LOG_LEVEL": "ERROR",
+        "CONN_MAX_AGE": "60",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **overrides,
+    }

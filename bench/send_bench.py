@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import create_database, free_port  # noqa: E402
+from bench.common import bench_env, create_database, free_port  # noqa: E402
 
 
 def parse_args():
@@ -58,19 +58,9 @@ def parse_args():
 
 ARGS = parse_args()
 SANDBOX_PORT = free_port()
-ENV = {
-    **os.environ,
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{ARGS.db}",
-    "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{ARGS.broker_db}",
-    "REDIS_URL": f"redis://127.0.0.1:6379/{ARGS.cache_db}",
-    "GRAPH_API_BASE_URL": f"http://127.0.0.1:{SANDBOX_PORT}",
-    "DEBUG": "1",
-    "LOG_LEVEL": "ERROR",
-    "CONN_MAX_AGE": "60",
-    # A whole worker killed: its unacknowledged tasks come back after this many seconds.
-    "CELERY_VISIBILITY_TIMEOUT": "10",
-    "DJANGO_SETTINGS_MODULE": "config.settings",
-}
+# A whole worker killed: its unacknowledged tasks come back after CELERY_VISIBILITY_TIMEOUT seconds.
+ENV = bench_env(db=ARGS.db, broker_db=ARGS.broker_db, cache_db=ARGS.cache_db, sandbox_port=SANDBOX_PORT,
+                DEBUG="1", CELERY_VISIBILITY_TIMEOUT="10")
 os.environ.update(ENV)
 PY = sys.executable
 
