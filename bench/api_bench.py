@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_env, create_database, free_port  # noqa: E402
+from bench.common import bench_env, create_database, free_port, seed_sender  # noqa: E402
 
 
 def parse_args():
@@ -120,13 +120,11 @@ import django  # noqa: E402
 django.setup()
 
 import redis  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from accounts.models import WABA, AccessToken, App, PhoneNumber  # noqa: E402
 from consent.models import Contact  # noqa: E402
 from messaging.api.models import ApiKey, IdempotencyRecord  # noqa: E402
 from messaging.api.services import api_key_create  # noqa: E402
-from messaging.models import Message, Template  # noqa: E402
+from messaging.models import Message  # noqa: E402
 from sandbox import demo  # noqa: E402
 from sandbox.control import SandboxControl  # noqa: E402
 from sandbox.server import start_in_thread  # noqa: E402
@@ -137,18 +135,8 @@ BODY = ('{"messaging_product": "whatsapp", "to": "%s", "type": "template", "temp
 
 
 def seed_world() -> str:
-    app, _ = App.objects.update_or_create(app_id=demo.APP_ID, defaults={"name": "bench", "app_secret": demo.APP_SECRET})
-    waba, _ = WABA.objects.update_or_create(waba_id=demo.WABA_ID, defaults={"name": "bench", "app": app})
     # The per-number bucket (messaging) would cap the run at 80/s; the bench measures the API, not it.
-    PhoneNumber.objects.update_or_create(phone_number_id=demo.PHONE_MAIN,
-                                         defaults={"waba": waba, "rate_limit_per_second": 1_000_000})
-    AccessToken.objects.filter(waba=waba).delete()
-    AccessToken.objects.create(waba=waba, token=demo.SYSTEM_USER_TOKEN, token_type="SYSTEM_USER", is_valid=True,
-                               active=True, scopes=["whatsapp_business_messaging"], activated_at=timezone.now())
-    for t in demo.TEMPLATES:
-        Template.objects.update_or_create(waba_id=demo.WABA_ID, name=t["name"], language=t["language"],
-                                          defaults={"category": t["category"], "status": t["status"],
-                                                    "components": t["components"]})
+    seed_sender(rate_limit_per_second=1_000_000)
     Contact.objects.update_or_create(phone=TO, defaults={"consent_state": "opted_in"})
     ApiKey.objects.all().delete()
     return api_key_create(name="bench", scopes=["send", "read"], rate_limit_per_minute=100_000_000)[1]

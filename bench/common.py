@@ -39,3 +39,26 @@ def bench_env(*, db: str, broker_db: int, cache_db: int, sandbox_port: int, **ov
         "DJANGO_SETTINGS_MODULE": "config.settings",
         **overrides,
     }
+
+
+def seed_sender(**phone_fields):
+    """In the bench's database (Django set up): the sandbox's demo app, WABA and main phone number
+    (with `phone_fields`), one active System User token, and the demo templates. Returns the number."""
+    from django.utils import timezone
+
+    from accounts.models import WABA, AccessToken, App, PhoneNumber
+    from messaging.models import Template
+    from sandbox import demo
+
+    app, _ = App.objects.update_or_create(app_id=demo.APP_ID, defaults={"name": "bench", "app_secret": demo.APP_SECRET})
+    waba, _ = WABA.objects.update_or_create(waba_id=demo.WABA_ID, defaults={"name": "bench", "app": app})
+    phone, _ = PhoneNumber.objects.update_or_create(phone_number_id=demo.PHONE_MAIN,
+                                                    defaults={"waba": waba, **phone_fields})
+    AccessToken.objects.filter(waba=waba).delete()
+    AccessToken.objects.create(waba=waba, token=demo.SYSTEM_USER_TOKEN, token_type="SYSTEM_USER", is_valid=True,
+                               active=True, scopes=["whatsapp_business_messaging"], activated_at=timezone.now())
+    for t in demo.TEMPLATES:
+        Template.objects.update_or_create(waba_id=demo.WABA_ID, name=t["name"], language=t["language"],
+                                          defaults={"category": t["category"], "status": t["status"],
+                                                    "components": t["components"]})
+    return phone

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_env, create_database, free_port  # noqa: E402
+from bench.common import bench_env, create_database, free_port, seed_sender  # noqa: E402
 
 
 def parse_args():
@@ -86,12 +86,11 @@ django.setup()
 
 import redis  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from accounts.graph import GraphClient  # noqa: E402
-from accounts.models import WABA, AccessToken, App, PhoneNumber  # noqa: E402
+from accounts.models import PhoneNumber  # noqa: E402
 from consent.models import Contact  # noqa: E402
-from messaging.models import Message, Template  # noqa: E402
+from messaging.models import Message  # noqa: E402
 from messaging.services import (  # noqa: E402
     message_enqueue_many,
     message_reconcile,
@@ -108,16 +107,7 @@ PHONES = [f"+1555{i:07d}" for i in range(ARGS.messages)]
 def seed_world():
     control.reset()
     control.merge(**demo.sandbox_state())
-    app, _ = App.objects.update_or_create(app_id=demo.APP_ID, defaults={"name": "bench", "app_secret": demo.APP_SECRET})
-    waba, _ = WABA.objects.update_or_create(waba_id=demo.WABA_ID, defaults={"name": "bench", "app": app})
-    phone, _ = PhoneNumber.objects.update_or_create(phone_number_id=demo.PHONE_MAIN, defaults={"waba": waba})
-    if not AccessToken.objects.filter(waba=waba, active=True).exists():
-        AccessToken.objects.create(waba=waba, token=demo.SYSTEM_USER_TOKEN, token_type="SYSTEM_USER", is_valid=True,
-                                   active=True, scopes=["whatsapp_business_messaging"], activated_at=timezone.now())
-    for t in demo.TEMPLATES:
-        Template.objects.update_or_create(waba_id=demo.WABA_ID, name=t["name"], language=t["language"],
-                                          defaults={"category": t["category"], "status": t["status"],
-                                                    "components": t["components"]})
+    phone = seed_sender()
     # Setup only: contacts are written in bulk with an opt-in state (the consent rule reads it).
     existing = set(Contact.objects.filter(phone__in=PHONES).values_list("phone", flat=True))
     Contact.objects.bulk_create([Contact(phone=p, consent_state="opted_in") for p in PHONES if p not in existing],
