@@ -25,8 +25,6 @@ this machine; they are not a capacity plan. Needs PostgreSQL and Redis on
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import os
 import re
 import shutil
@@ -103,12 +101,7 @@ if len(sys.argv) == 3 and sys.argv[1] == "--serve":
 ARGS = parse_args()
 WRK = ensure_wrk()
 SANDBOX_PORT, WEB_PORT = free_port(), free_port()
-# Bench-only secrets (DEBUG is off so the production settings path is measured); fixed so the
-# encrypted access token stored in the bench database stays readable across runs.
-BENCH_FIELD_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"wabadesk-api-bench-only").digest()).decode()
-ENV = bench_env(db=ARGS.db, broker_db=ARGS.broker_db, cache_db=ARGS.cache_db, sandbox_port=SANDBOX_PORT,
-                DEBUG="0", SECRET_KEY="api-bench-only-" + hashlib.sha256(b"secret").hexdigest(),
-                FIELD_ENCRYPTION_KEYS=BENCH_FIELD_KEY, SECURE_SSL_REDIRECT="0")
+ENV = bench_env(db=ARGS.db, broker_db=ARGS.broker_db, cache_db=ARGS.cache_db, sandbox_port=SANDBOX_PORT)
 os.environ.update(ENV)
 PY = sys.executable
 

@@ -1,5 +1,7 @@
 """Helpers shared by the benchmark scripts that start their own processes."""
 
+import base64
+import hashlib
 import os
 import socket
 import subprocess
@@ -25,11 +27,24 @@ def create_database(name: str, env: dict) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
 
 
+# Bench-only secrets, so that the processes a benchmark starts run with DEBUG off, as in production
+# (DEBUG on keeps every query's SQL and timing, and logs to the console). Fixed, so that what a bench
+# database stores encrypted stays readable across runs.
+PRODUCTION_SETTINGS = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-" + hashlib.sha256(b"wabadesk-bench-secret").hexdigest(),
+    "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(hashlib.sha256(b"wabadesk-api-bench-only").digest()).decode(),
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
 def bench_env(*, db: str, broker_db: int, cache_db: int, sandbox_port: int, **overrides: str) -> dict:
     """The environment of a benchmark and the processes it starts: its own PostgreSQL database and
-    Redis DBs, the Graph API pointed at its sandbox, quiet logs, persistent connections."""
+    Redis DBs, the Graph API pointed at its sandbox, production settings, quiet logs, persistent
+    connections."""
     return {
         **os.environ,
+        **PRODUCTION_SETTINGS,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
         "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{broker_db}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{cache_db}",

@@ -60,7 +60,7 @@ ARGS = parse_args()
 SANDBOX_PORT = free_port()
 # A whole worker killed: its unacknowledged tasks come back after CELERY_VISIBILITY_TIMEOUT seconds.
 ENV = bench_env(db=ARGS.db, broker_db=ARGS.broker_db, cache_db=ARGS.cache_db, sandbox_port=SANDBOX_PORT,
-                DEBUG="1", CELERY_VISIBILITY_TIMEOUT="10")
+                CELERY_VISIBILITY_TIMEOUT="10")
 os.environ.update(ENV)
 PY = sys.executable
 
@@ -199,11 +199,16 @@ def _proc_cpu(pid: int) -> float:
 
 
 def cpu_seconds(workers) -> dict:
-    """CPU used so far by the workers (main processes and children) and the sandbox. (PostgreSQL's
-    share is measured by --profile: Celery closes the connection after each task, so the workers'
-    backends are gone before they could be read.)"""
-    worker_pids = [w.pid for w in workers] + [c for w in workers for c in children(w.pid)]
-    return {"workers": sum(map(_proc_cpu, worker_pids)), "sandbox": _proc_cpu(SANDBOX.pid)}
+    """CPU used so far by the workers' main processes, their pool children, their PostgreSQL backends
+    and the sandbox. (A backend's CPU is lost if it closes before the end: CELERY_DB_REUSE_MAX keeps
+    them open for longer than a run.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        backends = [row[0] for row in cursor.fetchall()]
+    return {"main": sum(_proc_cpu(w.pid) for w in workers),
+            "children": sum(_proc_cpu(c) for w in workers for c in children(w.pid)),
+            "postgres": sum(map(_proc_cpu, backends)), "sandbox": _proc_cpu(SANDBOX.pid)}
 
 
 def window_stats(times: list[float]) -> dict:
@@ -346,12 +351,16 @@ def main():
               f"{r['duplicates']:>5} {r['lost']:>5} {r['posts']:>6}", flush=True)
         n = max(r["n"], 1)
         if not kill:  # a killed process takes its CPU figures with it
-            print(f"         CPU per message: workers {1000 * r['cpu']['workers'] / n:.2f} ms, sandbox "
-                  f"{1000 * r['cpu']['sandbox'] / n:.2f} ms; "
+            ms = {k: 1000 * v / n for k, v in r["cpu"].items()}
+            print(f"         CPU per message: workers {ms['main'] + ms['children']:.2f} ms (main processes "
+                  f"{ms['main']:.2f}, pool children {ms['children']:.2f}), their PostgreSQL backends "
+                  f"{ms['postgres']:.2f} ms, sandbox {ms['sandbox']:.2f} ms; "
                   f"load average {r['load'][0]:.1f} → {r['load'][1]:.1f}")
         if kill:
             print(f"         kills: {r['kills']}; left in sending/unknown by kills: {r['stuck_after_kills']}; "
                   f"requeued by reconciliation: {r['requeued']}; final statuses: {r['statuses']}")
+    if not ARGS.sequential:
+        return
     print("\nsequential send-and-sleep loop (one process, same nominal rate):")
     for rate, _ in plan:
         s = sequential(phone, rate, min(ARGS.sequential, ARGS.messages))
