@@ -19,7 +19,7 @@ from accounts import meta
 from accounts.graph import GraphAPIError, GraphClient, GraphNetworkError
 from accounts.models import WABA, AccessToken, Alert, PhoneNumber, PhoneNumberChange, RotationAudit
 from accounts.selectors import EXPIRY_WARNING, NoActiveToken, graph_client_for, waba_active_token
-from accounts.validators import validate_phone_number_id
+from accounts.validators import digits_only, validate_phone_number_id
 from config.logging import mask
 
 log = structlog.get_logger(__name__)
@@ -586,7 +586,7 @@ def id_identify(raw: str, waba: WABA | None = None) -> Identification:
     from accounts.models import App
 
     value = (raw or "").strip()
-    if not value.isdigit():
+    if not digits_only(value):
         try:
             validate_phone_number_id(value)
         except ValidationError as error:

@@ -9,14 +9,20 @@ WABA_ID_DIGITS = 16
 PHONE_NUMBER_ID_DIGITS = 15
 
 
+def digits_only(value: str) -> bool:
+    """A non-empty string of 0-9. (str.isdigit() alone also takes other scripts' digits, such as
+    Arabic-Indic or full-width ones, which no Meta ID or E.164 number contains.)"""
+    return value.isascii() and value.isdigit()
+
+
 def _shape_problem(value: str, what: str) -> str | None:
     """A message for values that are not an ID at all (a phone number, spaces, letters)."""
     if value == "":
         return f"Enter the {what}."
-    if value.startswith("+") or (re.fullmatch(r"[\d\s\-()+]+", value) and not value.isdigit()):
+    if value.startswith("+") or (re.fullmatch(r"[0-9\s\-()+]+", value) and not digits_only(value)):
         return (f"This looks like a phone number, not a {what}: Meta's IDs are digits only "
                 "(no +, spaces or dashes). Find it in WhatsApp Manager → API Setup.")
-    if not value.isdigit():
+    if not digits_only(value):
         return f"A {what} has digits only; “{value[:40]}” contains other characters."
     return None
 
@@ -53,5 +59,5 @@ def validate_phone_number_id(value) -> None:
 
 def validate_app_id(value) -> None:
     value = str(value or "").strip()
-    if not value.isdigit() or not 10 <= len(value) <= 20:
+    if not digits_only(value) or not 10 <= len(value) <= 20:
         raise ValidationError("An App ID has 10–20 digits (App Dashboard → Settings → Basic).", code="invalid")

@@ -179,13 +179,22 @@ def contact_count_estimate() -> int | None:
     return int(row[0])
 
 
+# A cell a spreadsheet would run as a formula. Names come from WhatsApp profiles, which anyone sets:
+# "=HYPERLINK(...)" must open as text. The import takes the quote off again (consent.services).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def contact_export_rows(contacts: QuerySet, now: datetime | None = None):
     """Rows of the CSV export (header first), streamed from the database in chunks."""
     now = now or timezone.now()
     yield ["phone", "name", "wa_id", "consent_state", "consent_channel", "consent_changed_at", "last_inbound_at",
            "window"]
     for c in contacts.order_by("id").iterator(chunk_size=2000):
-        yield [c.phone, c.name, c.wa_id, c.consent_state, c.consent_channel,
+        yield [c.phone, csv_text(c.name), c.wa_id, c.consent_state, c.consent_channel,
                c.consent_changed_at.isoformat() if c.consent_changed_at else "",
                c.last_inbound_at.isoformat() if c.last_inbound_at else "",
                "open" if c.window(now).is_open else "closed"]

@@ -26,9 +26,11 @@ from django.db.models import Case, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
+from accounts.validators import digits_only
 from consent.models import STATE_OF_KIND, Contact, ConsentEvent, ImportJob, WebhookReceipt
-from consent.selectors import consent_deciding_event
+from consent.selectors import FORMULA_START, consent_deciding_event
 from consent.validators import E164_RE, validate_e164
 
 log = structlog.get_logger(__name__)
@@ -130,7 +132,8 @@ CLOCK_SKEW = timedelta(minutes=5)  # a consent time this far ahead of the upload
 
 
 class ImportRefused(Exception):
-    """A file-level problem: nothing from the file is written."""
+    """A problem with the whole file, found before any row is written (the one exception: a reader
+    that cannot get past a line, which the message says)."""
 
 
 def import_max_bytes() -> int:
@@ -180,12 +183,15 @@ def _check_encoding(path: str) -> None:
 
 
 def _read_header(reader) -> list[str]:
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            header = [cell.strip().lower() for cell in row]
-            break
-    else:
-        raise ImportRefused("The file is empty: it has no header line and no rows.")
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                header = [cell.strip().lower() for cell in row]
+                break
+        else:
+            raise ImportRefused("The file is empty: it has no header line and no rows.")
+    except csv.Error as error:
+        raise ImportRefused(f"The header line is not valid CSV: {error}.") from None
     expected = f"Expected a first line naming the columns: phone (required), {', '.join(COLUMNS[1:])}."
     if header and re.fullmatch(r"\+?[\d\s\-()]{7,}", header[0]):
         raise ImportRefused(f"Wrong header: the first line looks like data ({row[0]!r}), not column names. {expected}")
@@ -229,6 +235,8 @@ def _parse_row(header, row, line, default_at, file_sha) -> ImportRow:
     Runs a million times per big file, so the common case takes the short paths."""
     if len(row) != len(header):
         raise ValueError(f"expected {len(header)} fields, found {len(row)} (check quotes and commas)")
+    if any("\x00" in cell for cell in row):
+        raise ValueError("contains a NUL (0x00) byte, which a text field cannot store")
     data = dict(zip(header, row))
     phone = data["phone"]
     if not E164_RE.fullmatch(phone):
@@ -237,11 +245,13 @@ def _parse_row(header, row, line, default_at, file_sha) -> ImportRow:
         except ValidationError as error:
             raise ValueError(error.messages[0]) from None
     name = data.get("name", "").strip()
+    if name.startswith("'") and name[1:].startswith(FORMULA_START):
+        name = name[1:]  # our export's guard against spreadsheet formulas, taken off again
     if len(name) > 255:
         raise ValueError("name is longer than 255 characters")
     wa_id = data.get("wa_id", "").strip()
-    if wa_id and not (wa_id.isdigit() and len(wa_id) <= 32):
-        raise ValueError(f"wa_id {wa_id[:40]!r} must be digits only, at most 32")
+    if wa_id and not (digits_only(wa_id) and len(wa_id) <= 32):
+        raise ValueError(f"wa_id {wa_id[:40]!r} must be digits 0-9 only, at most 32")
     kind = data.get("consent", "").strip().lower()
     channel = data.get("channel", "").strip().lower()
     note = data.get("note", "").strip()
@@ -421,6 +431,7 @@ class _CopyBatches(_OrmBatches):
                                         created_at, updated_at)
             SELECT phone, name, wa_id, consent_state, consent_channel, consent_changed_at, %(now)s, %(now)s
               FROM {self.CONTACTS}
+             ORDER BY phone  -- rows locked in one order: two imports sharing phones cannot deadlock
             ON CONFLICT (phone) DO UPDATE SET
               name = COALESCE(NULLIF(EXCLUDED.name, ''), c.name),
               wa_id = COALESCE(NULLIF(EXCLUDED.wa_id, ''), c.wa_id),
@@ -509,6 +520,26 @@ def contact_import_run(job_id: int) -> ImportJob | None:
     return job
 
 
+def _csv_rows(reader):
+    """(line number, cells) for each non-blank row; a line the csv module cannot read (an over-long
+    field, a stray quote) comes as (line, csv.Error), so it is that row's error, not the whole file's.
+    The batches before it are committed already, and the rows after it still count."""
+    while True:
+        before = reader.line_num
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if reader.line_num == before:  # the reader did not move on: reading further would loop
+                raise ImportRefused(f"The file cannot be read past line {before + 1} ({error}); "
+                                    "the rows before it were imported.") from None
+            yield reader.line_num, error
+            continue
+        if any(cell.strip() for cell in row):  # blank lines are not rows
+            yield reader.line_num, row
+
+
 def _import(job: ImportJob) -> None:
     path = job.file.path
     size = os.path.getsize(path)
@@ -541,21 +572,18 @@ def _import(job: ImportJob) -> None:
                 batch = []
 
         try:
-            for row in reader:
-                line = reader.line_num
-                if not any(cell.strip() for cell in row):
-                    continue  # blank lines are not rows
+            for line, row in _csv_rows(reader):
                 seen += 1
                 try:
+                    if isinstance(row, csv.Error):
+                        raise ValueError(f"not valid CSV: {row}")
                     batch.append(_parse_row(header, row, line, default_at, file_sha))
                 except ValueError as error:
                     invalid += 1
-                    error_writer.writerow([line, str(error), ",".join(row)[:500]])
+                    error_writer.writerow([line, str(error), ",".join(row if isinstance(row, list) else [])[:500]])
                 if len(batch) >= writer.size:
                     flush()
             flush()
-        except csv.Error as error:
-            raise ImportRefused(f"The file is not valid CSV near line {reader.line_num}: {error}.") from None
         finally:
             writer.close()  # waits for the batch in flight, even when the loop failed
     if seen == 0:
@@ -572,7 +600,7 @@ def _import(job: ImportJob) -> None:
 
 # --- Webhook ---------------------------------------------------------------------------------------
 # Messages that mean "stop messaging me" (case and surrounding punctuation ignored).
-STOP_KEYWORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT OUT", "OPTOUT",
+STOP_KEYWORDS = {"STOP", "STOPALL", "STOP PROMOTIONS", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPT OUT", "OPTOUT",
                  "BAJA", "DARME DE BAJA", "ALTO", "PARAR", "CANCELAR", "ARRET", "ARRÊT", "DESINSCRIRE"}
 
 
@@ -580,12 +608,33 @@ def is_stop_keyword(text: str) -> bool:
     return re.sub(r"[^\w ]", "", (text or "")).strip().upper() in STOP_KEYWORDS
 
 
+def _reply_text(message: dict) -> str:
+    """What the person wrote or tapped: a text, a template's quick-reply button (Meta's marketing
+    opt-out button arrives as type "button" with the text "Stop promotions"), or an interactive reply."""
+    kind = message.get("type")
+    if kind == "text":
+        return str((message.get("text") or {}).get("body") or "")
+    if kind == "button":
+        return str((message.get("button") or {}).get("text") or "")
+    if kind == "interactive":
+        interactive = message.get("interactive") or {}
+        return str((interactive.get("button_reply") or interactive.get("list_reply") or {}).get("title") or "")
+    return ""
+
+
+_SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
+
+
+@sensitive_variables("secret", "expected")
 def webhook_signature_valid(body: bytes, header: str | None) -> bool:
     """X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256 of the RAW body with an app secret.
     Compared in constant time against every configured app's secret; a missing header fails."""
     if not header or not header.startswith("sha256="):
         return False
     given = header[len("sha256="):].strip().lower()
+    if not _SIGNATURE_RE.fullmatch(given):
+        # Not a hex digest at all (compare_digest raises on non-ASCII text): fail like a wrong one.
+        return False
     from accounts.selectors import app_secrets
 
     valid = False
@@ -643,7 +692,7 @@ def _inbound_message(message: dict, names: dict, done: dict) -> None:
                 done["duplicates"] += 1
                 return
             contact = contact_record_inbound(sender, at, names.get(sender, ""))
-            body = (message.get("text") or {}).get("body", "") if message.get("type") == "text" else ""
+            body = _reply_text(message)
             if body and is_stop_keyword(body):
                 consent_record(contact, ConsentEvent.Kind.OPT_OUT, ConsentEvent.Channel.WHATSAPP_KEYWORD, "whatsapp",
                                note=f"Sent “{body.strip()[:60]}” on WhatsApp", occurred_at=at,

@@ -9,7 +9,9 @@ import re
 
 from django.core.exceptions import ValidationError
 
-E164_RE = re.compile(r"\+\d{7,15}")
+from accounts.validators import digits_only
+
+E164_RE = re.compile(r"\+[0-9]{7,15}")  # ASCII digits: \d would take any script's digits
 EXAMPLE = "+15551234567"
 
 
@@ -27,10 +29,10 @@ def validate_e164(value) -> str:
         reason, code = "dashes are not allowed", "dashes"
     elif value.startswith("00"):
         reason, code = "the 00 prefix is not valid E.164: replace 00 with +", "00_prefix"
-    elif value[0].isdigit() and value.isdigit():
+    elif digits_only(value):
         reason, code = "missing the + prefix", "missing_plus"
-    elif not value.startswith("+") or not value[1:].isdigit():
-        reason, code = "only digits may follow the leading + (no letters, brackets or dots)", "characters"
+    elif not value.startswith("+") or not digits_only(value[1:]):
+        reason, code = "only the digits 0-9 may follow the leading + (no letters, brackets or dots)", "characters"
     elif len(value) - 1 < 7:
         reason, code = f"too short: {len(value) - 1} digits, E.164 needs 7 to 15 after the +", "too_short"
     else:

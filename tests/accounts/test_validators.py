@@ -29,7 +29,8 @@ def test_a_phone_number_is_not_a_phone_number_id(value):
 
 
 @pytest.mark.parametrize("value, expected", [("12345", "has 15 digits; this one has 5"), ("", "Enter the Phone Number ID"),
-                                             ("abc123", "digits only")])
+                                             ("abc123", "digits only"),
+                                             ("１２３４５６７８９０１２３４５", "digits only")])  # full-width digits
 def test_other_mistakes_get_their_own_message(value, expected):
     assert expected in message(validate_phone_number_id, value)
 

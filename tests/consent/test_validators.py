@@ -18,7 +18,10 @@ def test_valid_numbers_are_returned_unchanged(phone):
     ("00442071234567", "00_prefix", "the 00 prefix is not valid E.164: replace 00 with + (did you mean +442071234567?)"),
     ("+123456", "too_short", "too short: 6 digits"),
     ("+1234567890123456", "too_long", "too long: 16 digits"),
-    ("+1(555)1234567", "characters", "only digits may follow the leading +"),
+    ("+1(555)1234567", "characters", "only the digits 0-9 may follow the leading +"),
+    # Other scripts' digits look like digits to str.isdigit() and to \d, and would make a second contact.
+    ("+١٥٥٥١٢٣٤٥٦٧", "characters", "only the digits 0-9 may follow the leading +"),
+    ("+１５５５１２３４５６７", "characters", "only the digits 0-9 may follow the leading +"),
     ("+15551234567\n", "spaces", "spaces are not allowed"),
     ("", "required", "A phone number is required"),
 ])

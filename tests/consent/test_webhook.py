@@ -69,7 +69,8 @@ def test_inbound_reopens_a_closed_window(client):
     assert Contact.objects.get(pk=contact.pk).window().is_open
 
 
-@pytest.mark.parametrize("signature", [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc"])
+@pytest.mark.parametrize("signature", [None, "", "sha256=", "sha256=" + "0" * 64, "sha1=abc", "sha256=é" * 8,
+                                       "sha256=" + "g" * 64])
 def test_missing_or_bad_signature_is_403_and_changes_nothing(client, signature):
     response = post(client, inbound(), signature=signature)
     assert response.status_code == 403
@@ -105,6 +106,21 @@ def test_stop_keywords_record_an_opt_out_via_whatsapp_keyword(client, text):
     assert contact.consent_state == "opted_out"
     event = contact.consent_events.first()
     assert (event.kind, event.channel, event.recorded_by_label) == ("opt_out", "whatsapp_keyword", "whatsapp")
+
+
+@pytest.mark.parametrize("reply", [
+    {"type": "button", "button": {"payload": "opt-out", "text": "Stop promotions"}},
+    {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "b1", "title": "STOP"}}},
+])
+def test_a_tapped_stop_button_is_an_opt_out_too(client, reply):
+    payload = inbound()
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    del message["text"]
+    message.update(reply)
+    post(client, payload)
+    contact = Contact.objects.get(phone="+15551239876")
+    assert contact.consent_state == "opted_out"
+    assert contact.consent_events.get().channel == "whatsapp_keyword"
 
 
 def test_ordinary_text_mentioning_stop_is_not_an_opt_out(client):
