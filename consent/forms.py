@@ -1,7 +1,9 @@
 from django import forms
+from django.utils import timezone
 
 from consent.models import Contact, ConsentEvent
 from consent.selectors import SORT_LABELS
+from consent.services import CLOCK_SKEW
 
 ANY = [("", "Any")]
 
@@ -34,6 +36,15 @@ class ConsentForm(forms.Form):
     channel = forms.ChoiceField(required=False, choices=[("", "— where did it come from? —")]
                                 + list(ConsentEvent.Channel.choices))
     note = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    # A paper form signed last week and typed in today must not outrank a STOP sent in between.
+    occurred_at = forms.DateTimeField(required=False, label="Given at",
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def clean_occurred_at(self):
+        when = self.cleaned_data.get("occurred_at")
+        if when and when > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError("That time is in the future: when did the person give or withdraw consent?")
+        return when
 
     def clean(self):
         data = super().clean()

@@ -86,7 +86,7 @@ def contact_consent(request, pk):
     if form.is_valid():
         try:
             services.consent_record(contact, form.cleaned_data["kind"], form.cleaned_data["channel"], request.user,
-                                   note=form.cleaned_data["note"])
+                                   note=form.cleaned_data["note"], occurred_at=form.cleaned_data["occurred_at"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 

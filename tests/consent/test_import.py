@@ -3,10 +3,12 @@ reason, idempotent on re-import, and whole-file problems refused before anything
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from consent import services
 from consent.models import Contact, ConsentEvent, ImportJob
@@ -200,10 +202,6 @@ def test_progress_page_shows_the_outcome_and_polls_until_done(operator_client, d
 
 def _running_job(client, content: bytes, heartbeat_age):
     """A job some worker claimed and then stopped committing batches `heartbeat_age` ago."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     upload(client, content)  # on-commit callbacks are not run: the job stays pending
     job = ImportJob.objects.get()
     beat = timezone.now() - heartbeat_age
@@ -212,8 +210,6 @@ def _running_job(client, content: bytes, heartbeat_age):
 
 
 def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task_and_finishes(operator_client):
-    from datetime import timedelta
-
     job = _running_job(operator_client, MIXED.encode(), heartbeat_age=ImportJob.STALLED_AFTER + timedelta(seconds=1))
     page = operator_client.get(reverse("consent:import_detail", args=[job.pk])).content.decode()
     assert "the worker running this import stopped" in page
@@ -224,8 +220,6 @@ def test_a_job_whose_worker_died_is_taken_over_by_the_redelivered_task_and_finis
 
 
 def test_a_redelivered_task_leaves_a_job_with_a_live_worker_alone(operator_client):
-    from datetime import timedelta
-
     job = _running_job(operator_client, MIXED.encode(), heartbeat_age=timedelta(seconds=5))
     with pytest.raises(services.ImportBusy):
         services.contact_import_run(job.pk)
