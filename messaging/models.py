@@ -161,6 +161,10 @@ class Message(models.Model):
                                related_name="+")
     broadcast = models.ForeignKey("Broadcast", null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="messages")
+    # The public API key that sent it: only that key may read it back. Not indexed: reads go by id
+    # or wamid, and keys are revoked, never deleted.
+    api_key = models.ForeignKey("publicapi.ApiKey", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

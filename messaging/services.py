@@ -20,7 +20,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.graph import GraphAPIError, GraphNetworkError, backoff_delay
@@ -37,6 +37,7 @@ from messaging.models import (
 log = structlog.get_logger(__name__)
 
 TEMPLATE_FIELDS = "id,name,language,status,category,components,rejected_reason,parameter_format,quality_score"
+DELETED_AT_META = "Deleted in WhatsApp Manager"
 
 
 # --- Templates ------------------------------------------------------------------------------------
@@ -52,7 +53,8 @@ class SyncResult:
 
 def template_sync(waba) -> SyncResult:
     """Copy /{waba_id}/message_templates (every page) into Template rows. Templates deleted at
-    Meta are removed here too; messages keep their payload."""
+    Meta are removed here too (messages keep their payload), except those a broadcast shows: they
+    stay, DISABLED with DELETED_AT_META as the reason."""
     from accounts.selectors import graph_client_for
 
     client = graph_client_for(waba, context={"waba_id": waba.waba_id, "action": "template_sync"})
@@ -62,7 +64,7 @@ def template_sync(waba) -> SyncResult:
     with transaction.atomic():
         for item in items:
             quality = item.get("quality_score") or {}
-            _, created = Template.objects.update_or_create(
+            template, created = Template.objects.update_or_create(
                 waba_id=waba.waba_id,
                 name=item["name"],
                 language=item.get("language", ""),
@@ -76,12 +78,18 @@ def template_sync(waba) -> SyncResult:
                     "quality_score": quality.get("score", "") if isinstance(quality, dict) else str(quality),
                 },
             )
-            seen.append((item["name"], item.get("language", "")))
+            seen.append(template.pk)
             result.created += created
             result.updated += not created
-        for template in Template.objects.filter(waba_id=waba.waba_id):
-            if (template.name, template.language) not in seen:
+        for template in Template.objects.filter(waba_id=waba.waba_id).exclude(pk__in=seen):
+            if not template.broadcasts.exists():
                 template.delete()
+                result.removed += 1
+            elif (template.status, template.rejected_reason) != (Template.Status.DISABLED, DELETED_AT_META):
+                # A broadcast's report names its template (Broadcast.template is PROTECT): deleting it
+                # would fail the whole sync, at every run. It stays, unsendable, saying why.
+                template.status, template.rejected_reason = Template.Status.DISABLED, DELETED_AT_META
+                template.save(update_fields=["status", "rejected_reason"])
                 result.removed += 1
     log.info("template_sync", waba_id=waba.waba_id, created=result.created, updated=result.updated,
              removed=result.removed)
@@ -100,7 +108,9 @@ def template_sync_all() -> dict[str, str]:
             continue
         try:
             results[waba.waba_id] = str(template_sync(waba))
-        except GraphAPIError as error:
+        except Exception as error:
+            if not isinstance(error, GraphAPIError):  # the Graph client logs its own errors
+                log.exception("template_sync_failed", waba_id=waba.waba_id)
             results[waba.waba_id] = f"failed: {error}"
     return results
 
@@ -227,15 +237,18 @@ def _template_for(phone, template, language) -> Template:
 
 
 def message_send(*, phone_number_id, to, text=None, template=None, language=None, components=None,
-                 idempotency_key=None, sender=None, source="dashboard", broadcast=None, enqueue=True) -> Message:
+                 idempotency_key=None, sender=None, source="dashboard", broadcast=None, api_key=None,
+                 enqueue=True) -> Message:
     """Check, store and enqueue one message. Raises SendRefused (nothing stored, Meta not called).
 
     Checks, in order: our phone number with an active token; an E.164 recipient; not blacklisted;
     consent (at enqueue time); the 24-hour window for free-form text. The same idempotency key
-    again returns the stored message and sends nothing.
+    again with the same message returns the stored message and sends nothing; with a different
+    message (number, recipient or content) it is refused.
 
-    Bulk callers pass enqueue=False and hand the stored messages to `message_enqueue_many`, so
-    their messages travel in batches instead of one Celery task each.
+    `api_key` is the public API key sending it (the only key that may read it back). Bulk callers
+    pass enqueue=False and hand the stored messages to `message_enqueue_many`, so their messages
+    travel in batches instead of one Celery task each.
     """
     from consent.models import Contact
     from consent.selectors import contact_can_send
@@ -243,7 +256,8 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
     from messaging.selectors import blacklist_contains
 
     if idempotency_key:
-        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _message_for_key(idempotency_key, phone_number_id, to=to, text=text, template=template,
+                                    language=language, components=components)
         if existing is not None:
             return existing
     phone = _phone_number_for(phone_number_id)
@@ -261,18 +275,13 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
     if template:
         tpl = _template_for(phone, template, language)
         kind = Message.Kind.TEMPLATE
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
-                   "template": {"name": tpl.name, "language": {"code": tpl.language}}}
-        if components:
-            payload["template"]["components"] = components
     elif text and text.strip():
         if not contact.window().is_open:
             raise SendRefused(131047, None, WINDOW_CLOSED_MESSAGE, "window_closed")
         tpl, kind = None, Message.Kind.TEXT
-        payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
-                   "text": {"body": text}}
     else:
         raise SendRefused(100, 2500, "Nothing to send: give a text or a template.", "invalid_request")
+    payload = _payload(to, text=text, template=tpl, components=components)
 
     key = idempotency_key or uuid.uuid4().hex
     try:
@@ -280,17 +289,49 @@ def message_send(*, phone_number_id, to, text=None, template=None, language=None
             message = Message.objects.create(
                 idempotency_key=key, phone_number=phone, contact=contact, to=to, kind=kind, template=tpl,
                 payload=payload, sender=sender if getattr(sender, "pk", None) else None, source=source,
-                broadcast=broadcast,
+                broadcast=broadcast, api_key=api_key,
             )
     except IntegrityError:
         # The same key raced in from another request: that message wins, nothing more is sent.
-        return Message.objects.get(idempotency_key=key)
+        return _message_for_key(key, phone_number_id, to=to, text=text, template=tpl, components=components)
     if enqueue:
         from messaging.tasks import message_deliver_task
 
         message_deliver_task.delay_on_commit(message.pk)
     log.info("message_queued", message_id=message.pk, phone_number_id=phone.phone_number_id, kind=kind, source=source)
     return message
+
+
+def _payload(to: str, *, text=None, template=None, language=None, components=None) -> dict:
+    """The Cloud API body of a message: a template (a Template, or a name and language code) or a text."""
+    payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    if template:
+        name, language = (template.name, template.language) if isinstance(template, Template) else (template, language)
+        payload.update(type="template", template={"name": name, "language": {"code": language}})
+        if components:
+            payload["template"]["components"] = components
+    else:
+        payload.update(type="text", text={"body": text})
+    return payload
+
+
+def _message_for_key(key: str, phone_number_id, *, to, text=None, template=None, language=None,
+                     components=None) -> Message | None:
+    """The message stored under this idempotency key, if any, provided that this request asks for the same
+    message. A different one under a used key (an API key reused after its 24 h record expired, an edited
+    form resubmitted) is refused: answering with the stored message would drop the new one silently."""
+    existing = Message.objects.select_related("phone_number").filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if template and not isinstance(template, Template) and not language:
+        # A template asked for by name alone was sent in the language it resolved to.
+        language = existing.payload.get("template", {}).get("language", {}).get("code")
+    asked = _payload(str(to or ""), text=text, template=template, language=language, components=components)
+    if existing.phone_number.phone_number_id != str(phone_number_id) or existing.payload != asked:
+        raise SendRefused(100, None, "This idempotency key was already used for a different message (another "
+                                     "number, recipient or content): nothing was sent. A new message needs a new "
+                                     "key.", "idempotency_key_reused")
+    return existing
 
 
 # --- Delivery (the Celery tasks' body) -----------------------------------------------------------
@@ -578,26 +619,46 @@ def message_reconcile(older_than: float | None = None) -> dict:
     status webhook has settled after `older_than` seconds. Meta sends a "sent" webhook within seconds
     of accepting a message, so silence that long means Meta never accepted it: the message goes back
     to the queue with the same idempotency key. Set MESSAGING_RECONCILE_REQUEUE=False to mark them
-    failed for a person to decide instead."""
+    failed for a person to decide instead.
+
+    Messages "queued" that long may have no task at all (the broker failed right after their commit):
+    they are handed to the workers again ("stale_queued"). Meta has never seen them, and a message
+    enqueued twice is still claimed once, so this needs no person in either mode. Not while workers
+    are still sending for that number, though: a big broadcast's backlog waits in the broker for
+    longer than `older_than`, and enqueuing it again on every run would only grow the queue."""
     older_than = settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    stuck = Message.objects.filter(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN], wamid__isnull=True,
-                                   updated_at__lte=cutoff)
+    draining = Message.objects.filter(claimed_at__gt=cutoff).order_by().values("phone_number_id")
+    # One pass over the table (status is not indexed) for both kinds.
+    candidates = Message.objects.filter(
+        (Q(status=Message.Status.QUEUED) & ~Q(phone_number_id__in=draining))
+        | Q(status__in=[Message.Status.SENDING, Message.Status.UNKNOWN], wamid__isnull=True),
+        updated_at__lte=cutoff,
+    ).order_by().values_list("pk", "status")
+    stale, stuck = [], []
+    for pk, status in candidates:
+        if status == Message.Status.QUEUED:
+            stale.append(pk)
+        else:
+            stuck.append((pk, status))
     requeue = settings.MESSAGING_RECONCILE_REQUEUE
-    done, requeued = {"requeued": 0, "failed": 0}, []
-    for message in stuck:
+    done, requeued = {"requeued": 0, "failed": 0, "stale_queued": len(stale)}, []
+    for pk, status in stuck:
         if requeue:
-            n = Message.objects.filter(pk=message.pk, status=message.status, wamid__isnull=True).update(
+            n = Message.objects.filter(pk=pk, status=status, wamid__isnull=True).update(
                 status=Message.Status.QUEUED, skipped_reason="", updated_at=timezone.now())
             if n:
-                requeued.append(message.pk)
+                requeued.append(pk)
                 done["requeued"] += 1
         else:
-            n = Message.objects.filter(pk=message.pk, status=message.status).update(
+            n = Message.objects.filter(pk=pk, status=status).update(
                 status=Message.Status.FAILED, error_message="No status from Meta: outcome unknown.",
                 updated_at=timezone.now())
             done["failed"] += n
-    message_enqueue_many(requeued)
+    message_enqueue_many(requeued + stale)
+    # Touched once handed over, so that a long backlog still waiting in the broker is enqueued again
+    # once per `older_than`, not on every run.
+    Message.objects.filter(pk__in=stale, status=Message.Status.QUEUED).update(updated_at=timezone.now())
     if any(done.values()):
         log.warning("message_reconcile", **done)
     return done

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 
 from messaging import services
 
-# Infrastructure failures a delivery retries after (a bug is not retried forever).
+# Infrastructure failures a delivery or a broadcast retries after (a bug is not retried forever).
 OUTAGES = (DatabaseError, RedisError, OSError)
 
 
@@ -43,7 +43,13 @@ def message_deliver_batch_task(self, message_ids: list[int]):
 def broadcast_run_task(self, broadcast_id: int):
     # One chunk per run, then the next chunk goes to the back of the queue, so a large broadcast
     # never blocks a worker and a cancel takes effect between chunks.
-    if services.broadcast_run_chunk(broadcast_id):
+    try:
+        more = services.broadcast_run_chunk(broadcast_id)
+    except OUTAGES as error:
+        # The database or Redis failed mid-chunk: its recipients are still pending (the chunk is one
+        # transaction) and nothing else would ever run them. A chunk is safe to run again.
+        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
+    if more:
         broadcast_run_task.delay(broadcast_id)
 
 

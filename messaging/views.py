@@ -168,6 +168,7 @@ def compose(request):
     window = contact.window() if contact else None
     window_open = bool(window and window.is_open)
     form = ComposeForm(data, window_open=window_open, initial={"to": to})
+    idempotency_key = request.POST.get("idempotency_key") or uuid.uuid4().hex
     if data is not None and form.is_valid():
         tpl = form.cleaned_data.get("template")
         try:
@@ -175,17 +176,21 @@ def compose(request):
                 phone_number_id=form.cleaned_data["phone_number_id"], to=form.cleaned_data["to"],
                 text=None if tpl else form.cleaned_data.get("text"), template=tpl,
                 components=services.template_components(parameter_lines(form.cleaned_data.get("parameters"))) if tpl else None,
-                idempotency_key=request.POST.get("idempotency_key") or None, sender=request.user, source="dashboard",
+                idempotency_key=idempotency_key, sender=request.user, source="dashboard",
             )
         except services.SendRefused as refused:
             form.add_error(None, f"Not sent: {refused.message}")
+            if refused.reason == "idempotency_key_reused":
+                # This form already sent another message (Back, edit, Send). Now that the person has
+                # read that, the next Send is a new message.
+                idempotency_key = uuid.uuid4().hex
         else:
             flash.success(request, f"Message to {message.to} queued ({message.status}).")
             url = f"{_message_list_url()}?contact={message.contact_id}" if message.contact_id else _message_list_url()
             return redirect(url)
     return render(request, "messaging/compose.html", {
         "form": form, "contact": contact, "window": window, "window_open": window_open,
-        "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+        "idempotency_key": idempotency_key,
     })
 
 

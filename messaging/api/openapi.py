@@ -27,10 +27,11 @@ ERROR_REASONS = [
     (400, 100, None, "invalid_recipient", "to is not a valid E.164 phone number"),
     (404, 100, 33, "unknown_phone_number", "The Phone Number ID is not one of ours (a 16-digit WABA ID is a "
                                            "common mistake)"),
-    (404, 100, 33, "not_found", "No message has this id"),
+    (404, 100, 33, "not_found", "No message this key sent has this id"),
     (404, 100, None, "unknown_path", "No endpoint at this path"),
     (405, 100, None, "method_not_allowed", "The path exists but not for this HTTP method (see Allow)"),
-    (409, 100, None, "idempotency_key_reused", "The Idempotency-Key was used before with a different request"),
+    (409, 100, None, "idempotency_key_reused", "The Idempotency-Key was used before with a different request "
+                                                  "(also once its 24 h replay is over)"),
     (409, 131000, None, "idempotency_in_flight", "A request with this Idempotency-Key is still being processed"),
     (422, 131000, None, "recipient_blacklisted", "The recipient is on the tenant blacklist: no message was "
                                                  "stored, Meta was not called; final"),
@@ -162,7 +163,8 @@ def openapi_document(server_url: str = "") -> dict:
                 "WhatsApp Cloud API compatible sending. Errors have the Graph API body shape; the HTTP status "
                 "drives retries (5xx and 429 are retryable, other 4xx are final). Any version vX.Y in the path "
                 "is accepted. Sending is asynchronous: a 200 means the message is stored and queued; poll "
-                "GET /messages/{id}. Writes accept an Idempotency-Key: the same key and body within 24 h "
+                "GET /messages/{id}, which answers only for messages sent with the same key. Writes accept an "
+                "Idempotency-Key: the same key and body within 24 h "
                 "replays the first response (header Idempotent-Replayed: true); a different body is 409/100; "
                 "a request still in flight is 409/131000. Blacklisted recipients are always refused "
                 "(422/131000 recipient_blacklisted), with or without ?filter_blacklist=true."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from accounts.validators import digits_only
 from messaging.api import errors
 
 TEXT_MAX = 4096
@@ -50,7 +51,7 @@ def parse_send_request(raw: bytes) -> dict:
     if len(to) > 32:
         raise errors.invalid_parameter("(#100) Param to is not a phone number", "invalid_recipient", parameter="to")
     kind = _require(body.get("type"), "type")
-    request = {"to_input": body["to"], "to": f"+{to}" if to.isdigit() else to, "type": kind}
+    request = {"to_input": body["to"], "to": f"+{to}" if digits_only(to) else to, "type": kind}
     if kind == "text":
         text = _require(body.get("text"), "text", dict)
         message = _require(text.get("body"), "text['body']")

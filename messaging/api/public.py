@@ -42,8 +42,8 @@ def send(request, version: str, phone_number_id: str):
 
 
 def message_status(request, version: str, message_id: str):
-    authenticate(request, SCOPE_READ)
-    message_row = selectors.message_for_public_id(message_id)
+    api_key = authenticate(request, SCOPE_READ)
+    message_row = selectors.message_for_public_id(message_id, api_key)
     if message_row is None:
         raise errors.not_found(message_id)
     return JsonResponse(selectors.message_status_body(message_row))

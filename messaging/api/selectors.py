@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts.validators import digits_only
 from messaging.api.models import ApiKey
 
 
@@ -9,18 +10,21 @@ def api_key_list():
     return ApiKey.objects.select_related("created_by", "revoked_by")
 
 
-def message_for_public_id(public_id: str):
-    """A message by the id the API gave out: Meta's wamid, or ours ("wbd.<n>")."""
+def message_for_public_id(public_id: str, api_key: ApiKey):
+    """A message by the id the API gave out (Meta's wamid, or ours: "wbd.<n>"), if `api_key` sent it.
+    Any other message (another key's, a dashboard reply, a broadcast) is as unknown as a wrong id."""
     from messaging.models import Message
+
+    messages = Message.objects.filter(api_key=api_key).select_related("phone_number")
 
     if public_id.startswith("wbd."):
         number = public_id[4:]
-        if not number.isdigit() or len(number) > 18:
+        if not digits_only(number) or len(number) > 18:
             return None
-        return Message.objects.filter(pk=int(number)).select_related("phone_number").first()
+        return messages.filter(pk=int(number)).first()
     if len(public_id) > 128:
         return None
-    return Message.objects.filter(wamid=public_id).select_related("phone_number").first()
+    return messages.filter(wamid=public_id).first()
 
 
 def message_status_body(message_row) -> dict:

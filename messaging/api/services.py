@@ -126,6 +126,8 @@ def refusal_error(refusal) -> errors.ApiError:
     if reason == "window_closed":
         return errors.ApiError(400, 131026, "The 24-hour customer service window has expired: send an approved "
                                             "template instead", reason=reason, **data)
+    if reason == "idempotency_key_reused":
+        return errors.ApiError(409, 100, message, reason=reason, **data)
     if reason == "unknown_phone_number":
         return errors.ApiError(404, 100, message, subcode=33, reason=reason, **data)
     if reason in ("invalid_recipient", "invalid_request"):
@@ -156,7 +158,7 @@ def api_message_send(api_key: ApiKey, phone_number_id: str, request: dict, idemp
     from messaging.services import SendRefused, message_send
 
     kwargs = {"phone_number_id": phone_number_id, "to": request["to"], "source": "api",
-              "idempotency_key": idempotency_key, "sender": None}
+              "idempotency_key": idempotency_key, "sender": None, "api_key": api_key}
     if request["type"] == "text":
         kwargs["text"] = request["text"]["body"]
     else:

@@ -47,11 +47,22 @@ def test_keys_are_per_api_key(client, world, make_key):
     assert Message.objects.count() == 2
 
 
-def test_a_key_older_than_24_hours_starts_afresh(client, world, key):
-    post(client, key, text_body(), **{"Idempotency-Key": "old"})
-    IdempotencyRecord.objects.update(created_at=IdempotencyRecord.objects.get().created_at - timedelta(hours=25))
-    response = post(client, key, text_body(text="New day"), **{"Idempotency-Key": "old"})
-    assert response.status_code == 200 and "Idempotent-Replayed" not in response
+def test_a_key_older_than_24_hours_still_sends_its_message_once_and_no_other(client, world, key):
+    def a_day_later():
+        IdempotencyRecord.objects.update(created_at=IdempotencyRecord.objects.get().created_at - timedelta(hours=25))
+
+    first = post(client, key, text_body(), **{"Idempotency-Key": "old"})
+    a_day_later()
+    # The replay is over, not the message: the same request again answers with it and sends nothing…
+    again = post(client, key, text_body(), **{"Idempotency-Key": "old"})
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again
+    assert again.json() == first.json()
+    a_day_later()
+    # …and a new message under the old key is refused rather than answered with the old one.
+    error = graph_error(post(client, key, text_body(text="New day"), **{"Idempotency-Key": "old"}),
+                        409, 100, "idempotency_key_reused")
+    assert "already used for a different message" in error["message"]
+    assert Message.objects.count() == 1 and len(meta_sends(world)) == 1
 
 
 def test_a_transient_failure_is_not_kept_so_a_retry_runs_again(client, world, key, settings):

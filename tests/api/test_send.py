@@ -43,6 +43,22 @@ def test_the_status_of_a_message_can_be_read_by_either_id(client, world, key):
         assert body["status"] == "sent" and body["to"] == OPEN and body["phone_number_id"] == demo.PHONE_MAIN
 
 
+def test_a_key_reads_only_the_messages_it_sent(client, world, make_key):
+    from messaging.services import message_send
+
+    sender, reader = make_key(), make_key(scopes=("read",))
+    wamid = post(client, sender, text_body()).json()["messages"][0]["id"]
+    sent = Message.objects.get()
+    reply = message_send(phone_number_id=demo.PHONE_MAIN, to=OPEN, text="A reply from the dashboard")
+    for public_id in (wamid, f"wbd.{sent.pk}"):
+        assert client.get(f"/v24.0/messages/{public_id}", **auth(sender)).status_code == 200
+        # Another key learns nothing, not even that the message exists: the answer to an unknown id.
+        error = graph_error(client.get(f"/v24.0/messages/{public_id}", **auth(reader)), 404, 100, "not_found")
+        assert error["error_subcode"] == 33 and f"'{public_id}' does not exist" in error["message"]
+    # A message the API did not send (a dashboard reply, a broadcast) is no key's to read.
+    graph_error(client.get(f"/v24.0/messages/wbd.{reply.pk}", **auth(sender)), 404, 100, "not_found")
+
+
 def test_an_unknown_message_id_is_100_404(client, world, key):
     error = graph_error(client.get("/v24.0/messages/wamid.nope", **auth(key)), 404, 100, "not_found")
     assert error["error_subcode"] == 33

@@ -56,6 +56,29 @@ def test_a_broadcast_sends_templates_to_the_consenting_and_reports_each_recipien
     assert len(world.sandbox.messages()) == 2
 
 
+def test_a_broadcast_interrupted_by_a_database_outage_runs_again_and_sends_each_recipient_once(
+        world, segment, operator_user, monkeypatch, django_capture_on_commit_callbacks):
+    from django.db import OperationalError
+
+    real_send, calls = services.message_send, []
+
+    def database_down_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(services, "message_send", database_down_once)
+    with django_capture_on_commit_callbacks(execute=True):  # eager: the task's retry runs at once
+        broadcast = services.broadcast_start(template=Template.objects.get(name="order_update"),
+                                             phone_number=world.phone, contacts=segment, segment={},
+                                             parameters=["friend", "A-1"], by=operator_user)
+    broadcast.refresh_from_db()
+    assert broadcast.status == "done"
+    assert broadcast_progress(broadcast)["sent"] == 3
+    assert sorted(m["to"] for m in world.sandbox.messages()) == ["14155550101", "14155550102", "14155550103"]
+
+
 def test_cancel_stops_the_recipients_not_yet_sent(world, segment, operator_user, operator_client):
     # Without the on-commit callbacks nothing has run yet: every recipient is still pending.
     broadcast = services.broadcast_start(template=Template.objects.get(name="order_update"), phone_number=world.phone,

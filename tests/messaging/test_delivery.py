@@ -2,8 +2,10 @@
 and status webhooks settle what the HTTP response could not tell us."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from messaging import services
 from messaging.models import Message
@@ -92,7 +94,7 @@ def test_a_message_left_in_sending_by_a_crash_is_not_resent_blindly(world, make_
     message.refresh_from_db()
     assert (message.status, message.wamid) == ("sent", accepted["id"])
     # …and reconciliation leaves a settled message alone.
-    assert services.message_reconcile(older_than=0) == {"requeued": 0, "failed": 0}
+    assert services.message_reconcile(older_than=0) == {"requeued": 0, "failed": 0, "stale_queued": 0}
     assert len(world.sandbox.messages()) == 1
 
 
@@ -120,10 +122,26 @@ def test_a_claim_without_any_status_webhook_is_requeued_by_reconciliation(world,
     message_deliver_task.apply(args=[message.pk])
     assert world.sandbox.messages() == []
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.message_reconcile(older_than=0) == {"requeued": 1, "failed": 0}
+        assert services.message_reconcile(older_than=0) == {"requeued": 1, "failed": 0, "stale_queued": 0}
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
     assert [m["biz_opaque_callback_data"] for m in world.sandbox.messages()] == [message.idempotency_key]
+
+
+def test_a_queued_backlog_is_not_enqueued_again_while_its_number_is_still_sending(world, make_contact, settings):
+    make_contact(ALICE)
+    old = timezone.now() - timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER + 1)
+    waiting = services.message_send(phone_number_id=world.phone.phone_number_id, to=ALICE, template="order_update",
+                                    idempotency_key="backlog-1", enqueue=False)
+    Message.objects.filter(pk=waiting.pk).update(updated_at=old)
+    # A worker claimed a message of the same number a moment ago: the broker is draining its backlog.
+    busy = services.message_send(phone_number_id=world.phone.phone_number_id, to=ALICE, template="order_update",
+                                 idempotency_key="backlog-2", enqueue=False)
+    Message.objects.filter(pk=busy.pk).update(status="sent", claimed_at=timezone.now())
+    assert services.message_reconcile()["stale_queued"] == 0
+    # Once nothing has been claimed for the number for as long, the waiting message is handed over.
+    Message.objects.filter(pk=busy.pk).update(claimed_at=old)
+    assert services.message_reconcile()["stale_queued"] == 1
 
 
 def test_reconciliation_can_hand_unsettled_messages_to_a_person_instead(world, make_contact, settings):
@@ -131,7 +149,7 @@ def test_reconciliation_can_hand_unsettled_messages_to_a_person_instead(world, m
     make_contact(ALICE)
     message = services.message_send(phone_number_id=world.phone.phone_number_id, to=ALICE, template="order_update")
     Message.objects.filter(pk=message.pk).update(status="unknown")
-    assert services.message_reconcile(older_than=0) == {"requeued": 0, "failed": 1}
+    assert services.message_reconcile(older_than=0) == {"requeued": 0, "failed": 1, "stale_queued": 0}
     message.refresh_from_db()
     assert message.status == "failed" and "outcome unknown" in message.error_message
 

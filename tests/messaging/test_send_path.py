@@ -116,6 +116,32 @@ def test_the_same_idempotency_key_returns_the_first_message_and_sends_nothing_mo
     assert len(world.sandbox.messages()) == 1
 
 
+def test_the_same_template_message_again_returns_the_first_however_the_template_is_named(world, make_contact, send):
+    from messaging.models import Template
+
+    make_contact(ALICE)
+    first = send(to=ALICE, template="order_update", idempotency_key="order-42-shipped")
+    assert send(to=ALICE, template="order_update", language="en_US", idempotency_key="order-42-shipped") == first
+    assert send(to=ALICE, template=Template.objects.get(name="order_update"),
+                idempotency_key="order-42-shipped") == first
+    assert len(world.sandbox.messages()) == 1
+
+
+@pytest.mark.parametrize("change", [{"text": "twice"}, {"to": "+14155550102"}, {"template": "order_update"},
+                                    {"phone_number_id": demo.PHONE_PROMO}])
+def test_an_idempotency_key_used_for_a_different_message_is_refused_and_nothing_is_sent(world, make_contact, send,
+                                                                                          change):
+    make_contact(ALICE)
+    make_contact("+14155550102")
+    first = send(to=ALICE, text="once", idempotency_key="order-42-shipped")
+    with pytest.raises(SendRefused) as caught:
+        send(**{"to": ALICE, "text": "once", "idempotency_key": "order-42-shipped", **change})
+    assert (caught.value.code, caught.value.reason) == (100, "idempotency_key_reused")
+    assert "already used for a different message" in caught.value.message
+    assert list(Message.objects.all()) == [first]
+    assert len(world.sandbox.messages()) == 1
+
+
 def test_template_values_are_sent_as_body_parameters(world, make_contact, send):
     from messaging.services import template_components
 

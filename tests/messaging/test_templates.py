@@ -4,8 +4,8 @@ the warning for UTILITY templates that read like marketing."""
 import pytest
 from django.urls import reverse
 
-from messaging.models import Template
-from messaging.services import template_sync
+from messaging.models import Broadcast, Template
+from messaging.services import SendRefused, message_send, template_sync, template_sync_all
 from sandbox import demo
 
 
@@ -33,6 +33,46 @@ def test_sync_updates_status_and_reason_and_removes_deleted_templates(world):
     assert (result.created, result.updated, result.removed) == (0, 2, len(demo.TEMPLATES) - 2)
     order_update = Template.objects.get(name="order_update")
     assert (order_update.status, order_update.rejected_reason) == ("REJECTED", "INVALID_FORMAT")
+
+
+def test_a_template_deleted_at_meta_that_a_broadcast_used_is_kept_disabled_and_the_rest_is_synced(
+        world, make_contact, operator_user):
+    order_update = Template.objects.get(name="order_update")
+    broadcast = Broadcast.objects.create(template=order_update, phone_number=world.phone, created_by=operator_user)
+    # Deleted in WhatsApp Manager; another template was paused meanwhile.
+    world.sandbox.set_templates(demo.WABA_ID, [
+        {**t, "status": "PAUSED"} if t["name"] == "appointment_reminder" else t
+        for t in demo.TEMPLATES if t["name"] != "order_update"
+    ])
+    result = template_sync(world.waba)
+    assert (result.created, result.updated, result.removed) == (0, len(demo.TEMPLATES) - 1, 1)
+    assert Template.objects.get(name="appointment_reminder").status == "PAUSED"
+    order_update.refresh_from_db()
+    assert (order_update.status, order_update.rejected_reason) == ("DISABLED", "Deleted in WhatsApp Manager")
+    assert Broadcast.objects.get(pk=broadcast.pk).template == order_update  # the report still names it
+    make_contact("+14155550101")
+    with pytest.raises(SendRefused, match="DISABLED"):
+        message_send(phone_number_id=world.phone.phone_number_id, to="+14155550101", template="order_update")
+    # The next sync has nothing left to remove.
+    assert template_sync(world.waba).removed == 0
+
+
+def test_one_wabas_failed_sync_does_not_stop_the_others(world):
+    from accounts.models import WABA, AccessToken
+
+    # Sorted first. Its answer cannot be stored (a language code longer than any of Meta's): any error,
+    # not only a Graph error, used to end the whole run.
+    broken = WABA.objects.create(waba_id="1029384756100001", name="Acme Archive", app=world.app)
+    AccessToken.objects.create(waba=broken, token=demo.SYSTEM_USER_TOKEN, token_type="SYSTEM_USER", is_valid=True,
+                               active=True, scopes=["whatsapp_business_management"])
+    world.sandbox.add_waba(broken.waba_id, name=broken.name)
+    world.sandbox.set_templates(broken.waba_id, [meta_template(1, language="x" * 40)])
+    Template.objects.all().delete()
+    results = template_sync_all()
+    assert list(results) == [broken.waba_id, demo.WABA_ID]
+    assert results[broken.waba_id].startswith("failed: ")
+    assert results[demo.WABA_ID] == f"{len(demo.TEMPLATES)} new, 0 updated, 0 removed"
+    assert not Template.objects.filter(waba_id=broken.waba_id).exists()
 
 
 def test_a_utility_template_that_reads_like_marketing_is_flagged():

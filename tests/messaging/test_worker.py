@@ -1,9 +1,12 @@
 """With a REAL Celery worker (Redis broker, prefork children) sending through the sandbox."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from messaging.models import Message
-from messaging.services import message_send
+from messaging.services import message_reconcile, message_send
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker]
@@ -59,3 +62,22 @@ def test_a_real_worker_delivers_batches_each_message_exactly_once(world, make_co
     keys = [m["biz_opaque_callback_data"] for m in world.sandbox.messages()]
     assert sorted(keys) == sorted(m.idempotency_key for m in messages)
     assert sum(m.attempts for m in Message.objects.all()) == len(batch_phones) + 2
+
+
+def test_a_queued_message_whose_task_was_lost_is_sent_after_reconciliation(world, make_contact,
+                                                                            celery_worker_process, settings):
+    for phone in PHONES[:2]:
+        make_contact(phone)
+    # Committed as queued, but the broker failed right after the commit: no task will ever deliver it.
+    lost = message_send(phone_number_id=world.phone.phone_number_id, to=PHONES[0], template="order_update",
+                        enqueue=False)
+    Message.objects.filter(pk=lost.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER + 1))
+    # Queued a moment ago: its task may well be on its way, so it is left alone.
+    recent = message_send(phone_number_id=world.phone.phone_number_id, to=PHONES[1], template="order_update",
+                          enqueue=False)
+
+    assert message_reconcile() == {"requeued": 0, "failed": 0, "stale_queued": 1}
+    wait_for(lambda: Message.objects.get(pk=lost.pk).status == "sent", timeout=20)
+    assert [m["biz_opaque_callback_data"] for m in world.sandbox.messages()] == [lost.idempotency_key]
+    assert Message.objects.get(pk=recent.pk).status == "queued"
