@@ -27,6 +27,10 @@ def contact_can_send(contact: Contact) -> bool:
     return contact.consent_state == Contact.ConsentState.OPTED_IN
 
 
+# contact_can_send for many contacts at once, in SQL (a broadcast's counts): the same rule, keep in step.
+CAN_SEND = Q(consent_state=Contact.ConsentState.OPTED_IN)
+
+
 def consent_deciding_event() -> QuerySet:
     """The event that decides a contact's state, for use as a subquery (OuterRef("pk") is the contact)."""
     return ConsentEvent.objects.filter(contact_id=OuterRef("pk")).order_by(*ConsentEvent.LATEST_FIRST)

@@ -1,13 +1,7 @@
 from django import forms
 
+from consent.forms import ContactFilterForm
 from messaging.models import BlacklistEntry, Message, Template
-
-CONSENT_SEGMENTS = [
-    ("opted_in", "Opted in"),
-    ("", "Everyone (skipped without consent)"),
-    ("none", "No consent recorded"),
-    ("opted_out", "Opted out"),
-]
 
 
 class BlacklistAddForm(forms.Form):
@@ -68,21 +62,24 @@ class ComposeForm(forms.Form):
         return data
 
 
-class BroadcastForm(forms.Form):
+class BroadcastForm(ContactFilterForm):
+    """A template, the number it goes from, and the segment: the contacts list's own search and filters."""
+
     template = forms.ModelChoiceField(queryset=Template.objects.none(), help_text="Only APPROVED templates.")
     phone_number_id = forms.ChoiceField(label="From")
-    consent = forms.ChoiceField(choices=CONSENT_SEGMENTS, required=False, label="Consent")
-    q = forms.CharField(required=False, label="Name or phone contains")
     parameters = forms.CharField(required=False, label="Template values ({{1}}, {{2}}… one per line)",
                                  widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"state": "opted_in"})
         super().__init__(*args, **kwargs)
+        del self.fields["sort"]
         self.fields["phone_number_id"].choices = _phone_choices()
         self.fields["template"].queryset = Template.objects.filter(status=Template.Status.APPROVED)
 
     def segment(self) -> dict:
-        return {"consent": self.cleaned_data.get("consent") or "", "q": self.cleaned_data.get("q") or ""}
+        """The filters given (for consent.selectors.contact_filter, and stored with the broadcast)."""
+        return {name: value for name, value in self.filters().items() if value}
 
 
 def parameter_lines(text: str) -> list[str]:

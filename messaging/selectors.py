@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from messaging.models import BlacklistEntry, Broadcast, BroadcastRecipient, Message, Template
 
@@ -55,6 +55,18 @@ def message_search(*, status="", error_code="", contact=None, q=""):
 def message_error_codes():
     return list(Message.objects.exclude(error_code=None).order_by("error_code")
                 .values_list("error_code", flat=True).distinct())
+
+
+def broadcast_preview(contacts: QuerySet) -> dict:
+    """What a broadcast to `contacts` would do, counted in one query (a segment can be millions of
+    contacts): skipped as blacklisted first, then skipped for no consent, the rest sent. The same
+    order as the send path; the 24-hour window is irrelevant, broadcasts send templates."""
+    from consent.selectors import CAN_SEND
+
+    listed = Exists(BlacklistEntry.objects.filter(phone=OuterRef("phone")))
+    counts = contacts.order_by().aggregate(total=Count("id"), blacklisted=Count("id", filter=Q(listed)),
+                                           send=Count("id", filter=~Q(listed) & CAN_SEND))
+    return {**counts, "no_consent": counts["total"] - counts["blacklisted"] - counts["send"]}
 
 
 def broadcast_progress(broadcast: Broadcast) -> dict:

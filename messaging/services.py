@@ -20,7 +20,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.graph import GraphAPIError, GraphNetworkError, backoff_delay
@@ -665,31 +665,24 @@ def message_reconcile(older_than: float | None = None) -> dict:
 
 
 # --- Broadcasts -----------------------------------------------------------------------------------
-def broadcast_plan(contacts):
-    """For each contact of a segment: (contact, decision) with decision "send", "no_consent" or
-    "blacklisted". The 24-hour window is irrelevant: broadcasts send templates."""
-    from consent.selectors import contact_can_send
-
-    blacklisted = set(BlacklistEntry.objects.values_list("phone", flat=True))
-    for contact in contacts:
-        if contact.phone in blacklisted:
-            yield contact, "blacklisted"
-        elif not contact_can_send(contact):
-            yield contact, "no_consent"
-        else:
-            yield contact, "send"
-
-
-def broadcast_start(*, template: Template, phone_number, contacts, segment: dict, parameters=(), by=None) -> Broadcast:
+def broadcast_start(*, template: Template, phone_number, contacts: QuerySet, segment: dict, parameters=(),
+                    by=None) -> Broadcast:
+    """A broadcast of `template` to the contacts of a segment (a queryset, e.g. consent.selectors.
+    contact_filter). Each recipient is then checked by the send path as its chunk runs."""
     if not template.is_approved:
         raise SendRefused(132001, None, f"Template {template.name} is {template.status}: only APPROVED templates "
                                         "can be broadcast.", "template_not_approved")
     with transaction.atomic():
         broadcast = Broadcast.objects.create(template=template, phone_number=phone_number, segment=segment,
                                              parameters=list(parameters), created_by=by)
-        rows = [BroadcastRecipient(broadcast=broadcast, contact=c, phone=c.phone) for c in contacts]
-        BroadcastRecipient.objects.bulk_create(rows, ignore_conflicts=True)
-        broadcast.total = broadcast.recipients.count()
+        # One INSERT … SELECT: a segment of millions never passes through Python.
+        sql, params = contacts.order_by().values_list("id", "phone").query.sql_with_params()
+        table = connection.ops.quote_name(BroadcastRecipient._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} (broadcast_id, contact_id, phone, outcome, reason) "
+                           f"SELECT %s, segment.id, segment.phone, %s, '' FROM ({sql}) AS segment",
+                           [broadcast.pk, BroadcastRecipient.Outcome.PENDING, *params])
+            broadcast.total = cursor.rowcount
         broadcast.save(update_fields=["total"])
     from messaging.tasks import broadcast_run_task
 

@@ -3,7 +3,6 @@ import uuid
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts import roles
 from accounts.decorators import require
 from accounts.graph import GraphAPIError
+from consent.selectors import contact_filter
 from messaging import selectors, services
 from messaging.forms import (
     BlacklistAddForm,
@@ -201,17 +201,6 @@ def _message_list_url():
 
 
 # --- Broadcasts -----------------------------------------------------------------------------------
-def _segment_contacts(segment: dict):
-    from consent.models import Contact
-
-    contacts = Contact.objects.order_by("phone")
-    if segment.get("consent"):
-        contacts = contacts.filter(consent_state=segment["consent"])
-    if segment.get("q"):
-        contacts = contacts.filter(Q(name__icontains=segment["q"]) | Q(phone__icontains=segment["q"]))
-    return contacts
-
-
 @require(roles.BROWSE)
 def broadcast_list(request):
     return render(request, "messaging/broadcast_list.html",
@@ -226,14 +215,8 @@ def broadcast_new(request):
     form = BroadcastForm(request.POST or None)
     preview = None
     if request.method == "POST" and form.is_valid():
-        contacts = list(_segment_contacts(form.segment()))
-        plan = list(services.broadcast_plan(contacts))
-        preview = {
-            "send": sum(1 for _, d in plan if d == "send"),
-            "no_consent": sum(1 for _, d in plan if d == "no_consent"),
-            "blacklisted": sum(1 for _, d in plan if d == "blacklisted"),
-            "total": len(plan),
-        }
+        contacts = contact_filter(**form.segment())
+        preview = selectors.broadcast_preview(contacts)
         if request.POST.get("action") == "start":
             phone = get_object_or_404(PhoneNumber, phone_number_id=form.cleaned_data["phone_number_id"])
             try:

@@ -4,6 +4,7 @@ a summary by error code, and Cancel stops the rest."""
 import pytest
 from django.urls import reverse
 
+from consent.models import Contact
 from messaging import services
 from messaging.models import Broadcast, Message, Template
 from messaging.selectors import broadcast_progress
@@ -19,19 +20,38 @@ def segment(make_contact):
         make_contact("+14155550106"),
     ]
     services.blacklist_add("+14155550106", "complaint")
-    return contacts
+    return Contact.objects.filter(pk__in=[c.pk for c in contacts])
 
 
 def test_the_preview_counts_who_will_be_sent_and_who_is_skipped(world, segment, operator_client):
     template = Template.objects.get(name="order_update")
     page = operator_client.post(reverse("messaging:broadcast_new"), {
-        "template": template.pk, "phone_number_id": world.phone.phone_number_id, "consent": "", "action": "preview",
+        "template": template.pk, "phone_number_id": world.phone.phone_number_id, "state": "", "action": "preview",
     }, headers={"HX-Request": "true"}).content.decode()
     assert '<strong data-count="send">3</strong>' in page
     assert '<strong data-count="no_consent">2</strong>' in page
     assert '<strong data-count="blacklisted">1</strong>' in page
     assert "irrelevant" in page
     assert not Broadcast.objects.exists()
+
+
+def test_the_segment_is_the_contact_lists_filters_and_is_stored_with_the_broadcast(
+        world, segment, operator_client, django_capture_on_commit_callbacks):
+    template = Template.objects.get(name="order_update")
+    form = {"template": template.pk, "phone_number_id": world.phone.phone_number_id, "state": "opted_in",
+            "window": "open", "q": "5550"}
+    page = operator_client.post(reverse("messaging:broadcast_new"), {**form, "action": "preview"},
+                                headers={"HX-Request": "true"}).content.decode()
+    # Opted in with an open window: 0101, 0102, and 0106, which is blacklisted.
+    assert '<strong data-count="send">2</strong>' in page
+    assert '<strong data-count="blacklisted">1</strong>' in page
+    with django_capture_on_commit_callbacks(execute=False):
+        operator_client.post(reverse("messaging:broadcast_new"), {**form, "action": "start"})
+    broadcast = Broadcast.objects.get()
+    assert broadcast.segment == {"state": "opted_in", "window": "open", "q": "5550"}
+    assert sorted(broadcast.recipients.values_list("phone", flat=True)) == [
+        "+14155550101", "+14155550102", "+14155550106"]
+    assert broadcast.total == 3
 
 
 def test_a_broadcast_sends_templates_to_the_consenting_and_reports_each_recipient(

@@ -42,7 +42,7 @@ def test_an_operator_previews_and_runs_a_small_broadcast(world, make_contact, op
     login(page, "operator")
     page.goto("/messaging/broadcasts/new/")
     page.select_option("select[name=template]", label="order_update (en_US)")
-    page.select_option("select[name=consent]", value="")
+    page.select_option("select[name=state]", value="")
     page.click("button[value=preview]")
     page.locator("#preview-counts").wait_for()
     assert page.locator("[data-count=send]").inner_text() == "2"
