@@ -67,6 +67,18 @@ return tostring(math.floor(wait * 1000000))
 """
 
 
+# KEYS[1] bucket hash. Returns how long the number stays paused, in microseconds ("0": not paused).
+_PAUSED_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local paused_until = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
+if paused_until > now then
+  return tostring(math.floor((paused_until - now) * 1000000))
+end
+return '0'
+"""
+
+
 @dataclass(frozen=True)
 class Reservation:
     granted: bool
@@ -79,9 +91,14 @@ class RedisBucket:
 
         self.client = redis.Redis.from_url(url)
         self.script = self.client.register_script(_LUA)
+        self.paused_script = self.client.register_script(_PAUSED_LUA)
 
     def _run(self, phone_number_id: str, rate: float, burst: float, max_wait: float, pause: float) -> float:
         raw = self.script(keys=[f"wabadesk:bucket:{phone_number_id}"], args=[rate, burst, max_wait, pause])
+        return int(raw.decode() if isinstance(raw, bytes) else raw) / 1_000_000
+
+    def paused_for(self, phone_number_id) -> float:
+        raw = self.paused_script(keys=[f"wabadesk:bucket:{phone_number_id}"])
         return int(raw.decode() if isinstance(raw, bytes) else raw) / 1_000_000
 
     def acquire(self, phone_number_id, rate, burst, max_wait) -> Reservation:
@@ -116,6 +133,11 @@ class LocalBucket:
                 return Reservation(False, wait)
             s["tokens"] -= 1
             return Reservation(True, wait)
+
+    def paused_for(self, phone_number_id) -> float:
+        with self.lock:
+            until = self.state.get(phone_number_id, {}).get("paused_until", 0.0)
+            return max(0.0, until - time.monotonic())
 
     def pause(self, phone_number_id, seconds) -> None:
         with self.lock:
@@ -156,6 +178,11 @@ def send_slot(phone_number_id: str, per_second: float) -> Reservation:
         burst=settings.MESSAGING_RATE_BURST,
         max_wait=settings.MESSAGING_MAX_INLINE_WAIT,
     )
+
+
+def paused_for(phone_number_id: str) -> float:
+    """Seconds this number stays paused by a rate-limit answer (0: not paused)."""
+    return bucket().paused_for(phone_number_id)
 
 
 def pause_number(phone_number_id: str, seconds: float) -> None:

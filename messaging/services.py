@@ -540,12 +540,21 @@ def _record_sent(sent: dict) -> None:
         Message.objects.filter(pk=pk, wamid__isnull=True).update(wamid=wamid, sent_at=at)
 
 
+# A slot waited for this long is checked against a pause that began meanwhile (one more Redis call;
+# shorter waits, the common case at high rates, let at most a few sends through after a 429).
+PAUSE_RECHECK_AFTER = 0.05
+
+
 def _wait_for_send_slot(phone) -> float | None:
-    """Sleep until this number's next send slot; returns a countdown instead when that is far away."""
+    """Sleep until this number's next send slot; returns a countdown instead when that is far away,
+    or when a rate-limit answer paused the number while this slot was waiting (slots handed out
+    before the pause would otherwise all still go to Meta, each earning another 429)."""
     while True:
         slot = ratelimit.send_slot(phone.phone_number_id, phone.rate_limit_per_second or 80)
         if slot.granted:
             time.sleep(slot.wait)
+            if slot.wait >= PAUSE_RECHECK_AFTER:
+                return ratelimit.paused_for(phone.phone_number_id) or None
             return None
         if slot.wait > settings.MESSAGING_MAX_INLINE_WAIT:
             return slot.wait

@@ -42,6 +42,26 @@ def test_a_rate_limit_pauses_the_numbers_bucket_for_retry_after(world, make_cont
     assert ratelimit.bucket().acquire(world.phone.phone_number_id, rate=1000, burst=1, max_wait=1).granted
 
 
+def test_a_send_waiting_for_its_slot_stays_queued_once_a_429_paused_the_number(world, make_contact):
+    import threading
+
+    from messaging import ratelimit
+
+    world.phone.rate_limit_per_second = 1
+    world.phone.save(update_fields=["rate_limit_per_second"])
+    make_contact(ALICE)
+    message = services.message_send(phone_number_id=world.phone.phone_number_id, to=ALICE, template="order_update",
+                                    enqueue=False)
+    ratelimit.send_slot(world.phone.phone_number_id, 1)  # another worker took the current slot: ours is ~1 s away
+    # While ours waits, that worker's POST gets a 429 with Retry-After 30.
+    threading.Timer(0.3, ratelimit.pause_number, args=(world.phone.phone_number_id, 30)).start()
+    later = services.message_deliver_many([message.pk])
+    assert later is not None and later.message_ids == [message.pk] and later.countdown > 25
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)  # handed back untouched, not failed
+    assert world.sandbox.messages() == []
+
+
 def test_error_100_is_final_and_not_retried(world, make_contact, send):
     make_contact(ALICE)
     world.sandbox.add_fault(path="/messages$", code=100, status=400, subcode=2494010, message="(#100) Invalid parameter")
