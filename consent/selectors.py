@@ -58,6 +58,23 @@ SORT_LABELS = {
 }
 
 
+# A phone fragment matching at most this many contacts is read whole through the trigram index.
+PHONE_FRAGMENT_RARE = 2000
+
+
+def _phone_fragment(contacts: QuerySet, digits: str) -> QuerySet:
+    """Contacts whose phone contains `digits`. The best plan depends on how many match, which
+    PostgreSQL can only guess for a LIKE '%…%' (from a sample of a unique column: one run it guessed
+    1,926 for a fragment matching 100, and chose the newest-first scan, which then read all 1,000,000
+    rows to fill a page: 600 ms). So ask the trigram index first, with a cap: a rare fragment (a
+    number, or most of one: the usual search) becomes a list of ids, a page of which is read by
+    primary key; a common one ("555") keeps the newest-first scan, which stops after one page."""
+    matching = contacts.filter(phone__icontains=digits)
+    ids = list(Contact.objects.filter(phone__icontains=digits).order_by()
+               .values_list("id", flat=True)[:PHONE_FRAGMENT_RARE + 1])
+    return contacts.filter(id__in=ids) if len(ids) <= PHONE_FRAGMENT_RARE else matching
+
+
 def contact_filter(*, q="", state="", channel="", window="", blacklisted="", now: datetime | None = None) -> QuerySet:
     """Contacts matching the list's search box and filters (unordered)."""
     contacts = Contact.objects.all()
@@ -66,7 +83,7 @@ def contact_filter(*, q="", state="", channel="", window="", blacklisted="", now
         # A query that looks like a phone fragment searches the phone only (digits, with or without +).
         digits = q.replace(" ", "").replace("-", "")
         if digits.lstrip("+").isdigit():
-            contacts = contacts.filter(phone__icontains=digits)
+            contacts = _phone_fragment(contacts, digits)
         else:
             contacts = contacts.filter(name__icontains=q)
     if state:

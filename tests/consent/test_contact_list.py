@@ -156,14 +156,14 @@ def test_export_writes_a_name_that_starts_a_formula_as_text_and_the_import_reads
     assert Contact.objects.get(phone="+15551110002").name == name
 
 
-@pytest.mark.parametrize("params, index", [
-    ({"q": "1230"}, "contact_phone_trgm"),
-    ({"q": "silv"}, "contact_name_trgm"),
+@pytest.mark.parametrize("lookup, index", [
+    ({"phone__icontains": "1230"}, "contact_phone_trgm"),  # the probe of a phone fragment search
+    ({"name__icontains": "silv"}, "contact_name_trgm"),
 ])
-def test_search_query_is_served_by_the_trigram_index(params, index):
+def test_search_query_is_served_by_the_trigram_index(lookup, index):
     """The GIN index must be on the very expression Django's icontains produces (UPPER(col::text))."""
     Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}", name=f"Person {i}") for i in range(200)])
-    query = contact_filter(**params).order_by()  # no ORDER BY: only the WHERE can pick an index
+    query = Contact.objects.filter(**lookup).order_by()  # no ORDER BY: only the WHERE can pick an index
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE consent_contact")
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -171,6 +171,27 @@ def test_search_query_is_served_by_the_trigram_index(params, index):
         cursor.execute("EXPLAIN " + sql, sql_params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_a_phone_fragment_pages_the_same_whether_it_is_rare_or_common(monkeypatch):
+    from consent import selectors
+
+    Contact.objects.bulk_create([Contact(phone=f"+1555000{i:04d}") for i in range(30)])
+    Contact.objects.create(phone="+442071230000")
+
+    def pages(q):
+        found, cursor = [], None
+        while True:
+            page = contact_page(contact_filter(q=q), sort="newest", after=cursor, size=7)
+            found += [c.phone for c in page.contacts]
+            if not page.next_cursor:
+                return found
+            cursor = page.next_cursor
+
+    rare = pages("1555000")  # 30 matches: read through the list of ids
+    monkeypatch.setattr(selectors, "PHONE_FRAGMENT_RARE", 10)
+    common = pages("1555000")  # more than the cap: the newest-first scan
+    assert rare == common == [f"+1555000{i:04d}" for i in reversed(range(30))]
 
 
 def test_contact_page_shows_timeline_messages_and_errors(operator_client, people):
