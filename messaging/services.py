@@ -20,7 +20,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.graph import GraphAPIError, GraphNetworkError, backoff_delay
@@ -739,6 +739,26 @@ def broadcast_run_chunk(broadcast_id: int, size: int = 200) -> bool:
         Broadcast.objects.filter(pk=broadcast.pk, status=Broadcast.Status.RUNNING).update(
             status=Broadcast.Status.DONE, finished_at=timezone.now())
     return more
+
+
+def broadcast_resume_stalled(older_than: float | None = None) -> int:
+    """Running broadcasts with recipients still pending and no message stored for `older_than`
+    seconds: the hand-off of their next chunk was lost (the broker failed after a chunk committed,
+    so neither the task nor its retry was published). A chunk is safe to run again (each recipient
+    is claimed before it is sent), so their task is enqueued again. Returns how many."""
+    older_than = settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    pending = BroadcastRecipient.objects.filter(broadcast=OuterRef("pk"), outcome=BroadcastRecipient.Outcome.PENDING)
+    recent = Message.objects.filter(broadcast=OuterRef("pk"), created_at__gt=cutoff)
+    stalled = list(Broadcast.objects.filter(Exists(pending), ~Exists(recent), status=Broadcast.Status.RUNNING,
+                                            created_at__lte=cutoff).values_list("pk", flat=True))
+    from messaging.tasks import broadcast_run_task
+
+    for pk in stalled:
+        broadcast_run_task.delay_on_commit(pk)
+    if stalled:
+        log.warning("broadcast_resumed", broadcast_ids=stalled)
+    return len(stalled)
 
 
 def broadcast_cancel(broadcast: Broadcast) -> int:

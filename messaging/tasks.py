@@ -60,4 +60,4 @@ def template_sync_all_task():
 
 @shared_task
 def message_reconcile_task():
-    return services.message_reconcile()
+    return {**services.message_reconcile(), "broadcasts_resumed": services.broadcast_resume_stalled()}

@@ -1,8 +1,11 @@
 """Broadcasts: preview the counts, send through the one send path in chunks, per-recipient results,
 a summary by error code, and Cancel stops the rest."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from consent.models import Contact
 from messaging import services
@@ -97,6 +100,21 @@ def test_a_broadcast_interrupted_by_a_database_outage_runs_again_and_sends_each_
     assert broadcast.status == "done"
     assert broadcast_progress(broadcast)["sent"] == 3
     assert sorted(m["to"] for m in world.sandbox.messages()) == ["14155550101", "14155550102", "14155550103"]
+
+
+def test_a_broadcast_whose_next_chunk_was_never_handed_on_is_resumed_by_reconciliation(
+        world, segment, operator_user, django_capture_on_commit_callbacks):
+    # Started, but its task never reached the broker (the on-commit callbacks are dropped here).
+    broadcast = services.broadcast_start(template=Template.objects.get(name="order_update"), phone_number=world.phone,
+                                         contacts=segment, segment={}, by=operator_user)
+    assert services.broadcast_resume_stalled() == 0  # just started: its task may well be on its way
+    Broadcast.objects.filter(pk=broadcast.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.broadcast_resume_stalled() == 1
+    broadcast.refresh_from_db()
+    assert broadcast.status == "done"
+    assert len(world.sandbox.messages()) == 3
+    assert services.broadcast_resume_stalled() == 0  # nothing pending any more
 
 
 def test_cancel_stops_the_recipients_not_yet_sent(world, segment, operator_user, operator_client):
