@@ -521,9 +521,10 @@ def contact_import_run(job_id: int) -> ImportJob | None:
 
 
 def _csv_rows(reader):
-    """(line number, cells) for each non-blank row; a line the csv module cannot read (an over-long
-    field, a stray quote) comes as (line, csv.Error), so it is that row's error, not the whole file's.
-    The batches before it are committed already, and the rows after it still count."""
+    """(line number, cells, "") for each non-blank row. A line the csv module cannot read (an
+    over-long field, a stray quote) comes as (line, [], the reader's complaint), so it is that row's
+    error, not the whole file's: the batches before it are committed already, and the rows after it
+    still count."""
     while True:
         before = reader.line_num
         try:
@@ -534,10 +535,10 @@ def _csv_rows(reader):
             if reader.line_num == before:  # the reader did not move on: reading further would loop
                 raise ImportRefused(f"The file cannot be read past line {before + 1} ({error}); "
                                     "the rows before it were imported.") from None
-            yield reader.line_num, error
+            yield reader.line_num, [], str(error)
             continue
         if any(cell.strip() for cell in row):  # blank lines are not rows
-            yield reader.line_num, row
+            yield reader.line_num, row, ""
 
 
 def _import(job: ImportJob) -> None:
@@ -572,15 +573,15 @@ def _import(job: ImportJob) -> None:
                 batch = []
 
         try:
-            for line, row in _csv_rows(reader):
+            for line, row, unreadable in _csv_rows(reader):
                 seen += 1
                 try:
-                    if isinstance(row, csv.Error):
-                        raise ValueError(f"not valid CSV: {row}")
+                    if unreadable:
+                        raise ValueError(f"not valid CSV: {unreadable}")
                     batch.append(_parse_row(header, row, line, default_at, file_sha))
                 except ValueError as error:
                     invalid += 1
-                    error_writer.writerow([line, str(error), ",".join(row if isinstance(row, list) else [])[:500]])
+                    error_writer.writerow([line, str(error), ",".join(row)[:500]])
                 if len(batch) >= writer.size:
                     flush()
             flush()
