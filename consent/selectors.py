@@ -70,8 +70,7 @@ def _phone_fragment(contacts: QuerySet, digits: str) -> QuerySet:
     number, or most of one: the usual search) becomes a list of ids, a page of which is read by
     primary key; a common one ("555") keeps the newest-first scan, which stops after one page."""
     matching = contacts.filter(phone__icontains=digits)
-    ids = list(Contact.objects.filter(phone__icontains=digits).order_by()
-               .values_list("id", flat=True)[:PHONE_FRAGMENT_RARE + 1])
+    ids = list(matching.order_by().values_list("id", flat=True)[:PHONE_FRAGMENT_RARE + 1])
     return contacts.filter(id__in=ids) if len(ids) <= PHONE_FRAGMENT_RARE else matching
 
 
@@ -207,6 +206,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def csv_text_read(value: str) -> str:
+    """A cell as csv_text wrote it, back to the value."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 def contact_export_rows(contacts: QuerySet, now: datetime | None = None):

@@ -30,7 +30,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts.validators import digits_only
 from consent.models import STATE_OF_KIND, Contact, ConsentEvent, ImportJob, WebhookReceipt
-from consent.selectors import FORMULA_START, consent_deciding_event
+from consent.selectors import consent_deciding_event, csv_text_read
 from consent.validators import E164_RE, validate_e164
 
 log = structlog.get_logger(__name__)
@@ -244,9 +244,7 @@ def _parse_row(header, row, line, default_at, file_sha) -> ImportRow:
             validate_e164(phone)
         except ValidationError as error:
             raise ValueError(error.messages[0]) from None
-    name = data.get("name", "").strip()
-    if name.startswith("'") and name[1:].startswith(FORMULA_START):
-        name = name[1:]  # our export's guard against spreadsheet formulas, taken off again
+    name = csv_text_read(data.get("name", "").strip())  # the export's formula guard, taken off again
     if len(name) > 255:
         raise ValueError("name is longer than 255 characters")
     wa_id = data.get("wa_id", "").strip()

@@ -85,6 +85,11 @@ class Reservation:
     wait: float  # granted: sleep this long, then send; refused: try again after this long
 
 
+def _seconds(raw) -> float:
+    """A script's answer, microseconds as a (possibly negative) integer string, in seconds."""
+    return int(raw.decode() if isinstance(raw, bytes) else raw) / 1_000_000
+
+
 class RedisBucket:
     def __init__(self, url: str):
         import redis
@@ -94,12 +99,10 @@ class RedisBucket:
         self.paused_script = self.client.register_script(_PAUSED_LUA)
 
     def _run(self, phone_number_id: str, rate: float, burst: float, max_wait: float, pause: float) -> float:
-        raw = self.script(keys=[f"wabadesk:bucket:{phone_number_id}"], args=[rate, burst, max_wait, pause])
-        return int(raw.decode() if isinstance(raw, bytes) else raw) / 1_000_000
+        return _seconds(self.script(keys=[f"wabadesk:bucket:{phone_number_id}"], args=[rate, burst, max_wait, pause]))
 
     def paused_for(self, phone_number_id) -> float:
-        raw = self.paused_script(keys=[f"wabadesk:bucket:{phone_number_id}"])
-        return int(raw.decode() if isinstance(raw, bytes) else raw) / 1_000_000
+        return _seconds(self.paused_script(keys=[f"wabadesk:bucket:{phone_number_id}"]))
 
     def acquire(self, phone_number_id, rate, burst, max_wait) -> Reservation:
         value = self._run(phone_number_id, rate, burst, max_wait, 0)

@@ -623,6 +623,11 @@ def message_status_apply(status: dict) -> bool:
     return True
 
 
+def _reconcile_cutoff(older_than: float | None) -> datetime:
+    """Before this, silence means something was lost (default MESSAGING_RECONCILE_AFTER seconds)."""
+    return timezone.now() - timedelta(seconds=settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than)
+
+
 def message_reconcile(older_than: float | None = None) -> dict:
     """Messages stuck in "sending" (worker killed mid-send) or "unknown" (response lost) that no
     status webhook has settled after `older_than` seconds. Meta sends a "sent" webhook within seconds
@@ -635,8 +640,7 @@ def message_reconcile(older_than: float | None = None) -> dict:
     enqueued twice is still claimed once, so this needs no person in either mode. Not while workers
     are still sending for that number, though: a big broadcast's backlog waits in the broker for
     longer than `older_than`, and enqueuing it again on every run would only grow the queue."""
-    older_than = settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than
-    cutoff = timezone.now() - timedelta(seconds=older_than)
+    cutoff = _reconcile_cutoff(older_than)
     draining = Message.objects.filter(claimed_at__gt=cutoff).order_by().values("phone_number_id")
     # One pass over the table (status is not indexed) for both kinds.
     candidates = Message.objects.filter(
@@ -746,8 +750,7 @@ def broadcast_resume_stalled(older_than: float | None = None) -> int:
     seconds: the hand-off of their next chunk was lost (the broker failed after a chunk committed,
     so neither the task nor its retry was published). A chunk is safe to run again (each recipient
     is claimed before it is sent), so their task is enqueued again. Returns how many."""
-    older_than = settings.MESSAGING_RECONCILE_AFTER if older_than is None else older_than
-    cutoff = timezone.now() - timedelta(seconds=older_than)
+    cutoff = _reconcile_cutoff(older_than)
     pending = BroadcastRecipient.objects.filter(broadcast=OuterRef("pk"), outcome=BroadcastRecipient.Outcome.PENDING)
     recent = Message.objects.filter(broadcast=OuterRef("pk"), created_at__gt=cutoff)
     stalled = list(Broadcast.objects.filter(Exists(pending), ~Exists(recent), status=Broadcast.Status.RUNNING,

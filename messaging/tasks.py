@@ -14,13 +14,18 @@ from messaging import services
 OUTAGES = (DatabaseError, RedisError, OSError)
 
 
+def _retry_after_outage(task, error):
+    """The retry a task raises after an outage: the same arguments, backing off to 5 minutes."""
+    return task.retry(exc=error, countdown=min(300, 2 ** task.request.retries))
+
+
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def message_deliver_task(self, message_id: int):
     try:
         countdown = services.message_deliver(message_id)
     except OUTAGES as error:
         # Redis or the database failed before the POST: the message is back in `queued`, run again.
-        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
+        raise _retry_after_outage(self, error)
     if countdown is not None:
         raise self.retry(countdown=countdown)
 
@@ -34,7 +39,7 @@ def message_deliver_batch_task(self, message_ids: list[int]):
     except OUTAGES as error:
         # Redis or the database failed mid-batch: the messages not yet claimed are still `queued` with
         # no other task to deliver them, so the whole batch runs again (the claimed ones are skipped).
-        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
+        raise _retry_after_outage(self, error)
     if later is not None:
         raise self.retry(args=[later.message_ids], countdown=later.countdown)
 
@@ -48,7 +53,7 @@ def broadcast_run_task(self, broadcast_id: int):
     except OUTAGES as error:
         # The database or Redis failed mid-chunk: its recipients are still pending (the chunk is one
         # transaction) and nothing else would ever run them. A chunk is safe to run again.
-        raise self.retry(exc=error, countdown=min(300, 2 ** self.request.retries))
+        raise _retry_after_outage(self, error)
     if more:
         broadcast_run_task.delay(broadcast_id)
 
