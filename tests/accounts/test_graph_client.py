@@ -5,6 +5,7 @@ retried (counted at the sandbox).
 """
 
 import logging
+import threading
 import time
 
 import pytest
@@ -232,3 +233,37 @@ def test_proxy_settings_from_the_environment_are_honoured(world, monkeypatch, fr
         GraphClient(TOKEN, max_retries=0).get(f"/{PHONE_ID}")
     monkeypatch.delenv("HTTP_PROXY")  # the sandbox's control client reads it too
     assert world.calls() == []  # the request went to the proxy, not to the sandbox
+
+
+@pytest.fixture
+def redirecting_server(world):
+    """A base URL that answers every call with a redirect to the sandbox (as an http:// URL in
+    front of an https:// API would)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.send_response(301)
+            self.send_header("Location", world.base_url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_an_error_not_an_empty_success(world, redirecting_server):
+    """A POST is not re-sent to wherever a 3xx points (requests would even turn it into a GET): the
+    send fails with the status, and the operator sees the base URL is wrong."""
+    error = error_of(lambda: GraphClient(TOKEN, base_url=redirecting_server, max_retries=2)
+                     .send_message(PHONE_ID, TEXT))
+    assert error.status == 301 and "without a Graph error body" in error.message
+    assert world.calls() == []  # not followed
