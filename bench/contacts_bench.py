@@ -5,6 +5,7 @@ Not a test: it prints figures. Needs PostgreSQL on 127.0.0.1 (its own database, 
     .venv/bin/python bench/contacts_bench.py                 # load 1M contacts (once), measure pages + import
     .venv/bin/python bench/contacts_bench.py --rows 200000   # smaller
     .venv/bin/python bench/contacts_bench.py --skip-import   # pages only
+    .venv/bin/python bench/contacts_bench.py --skip-pages --ceiling   # the import, and PostgreSQL's own bound
 
 Targets (issue 4): p95 < 100 ms per page at 1M contacts with a constant number of queries per page;
 import >= 50,000 rows/s.
@@ -205,6 +206,47 @@ def bench_import(rows):
             print(f"  re-import changed counts: contacts {before[0]:,} → {after[0]:,}, events {before[1]:,} → {after[1]:,}")
 
 
+def bench_ceiling(rows):
+    """What PostgreSQL alone can do on this machine: `rows` contacts generated inside the server and
+    inserted with one INSERT … SELECT into the contacts table with all its indexes, in one backend,
+    then in two backends at once (half each). No parsing, no validation, no consent events, no upsert:
+    an upper bound for the import. The rows are removed afterwards."""
+    import threading
+
+    import psycopg
+
+    first, last = (", ".join(f"'{n}'" for n in names) for names in (FIRST, LAST))
+    insert = f"""
+        INSERT INTO consent_contact (phone, name, wa_id, consent_state, consent_channel, consent_changed_at,
+                                     created_at, updated_at)
+        SELECT '+4488' || lpad(g::text, 8, '0'),
+               (ARRAY[{first}])[1 + g % {len(FIRST)}] || ' ' || (ARRAY[{last}])[1 + (g / 7) % {len(LAST)}],
+               '', 'opted_in', 'import', now(), now(), now()
+          FROM generate_series(%s::int, %s::int) g"""
+
+    def run(lo, hi):
+        with psycopg.connect(f"{PG}/{DB_NAME}") as conn:
+            conn.execute("SET synchronous_commit TO OFF")  # as the import's batches
+            conn.execute("SET jit TO OFF")
+            conn.execute(insert, [lo, hi])
+
+    with psycopg.connect(f"{PG}/{DB_NAME}", autocommit=True) as conn:
+        for backends in (1, 2):
+            conn.execute("CHECKPOINT")
+            share = rows // backends
+            threads = [threading.Thread(target=run, args=(i * share, (i + 1) * share - 1)) for i in range(backends)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+            print(f"ceiling, {backends} backend(s): {rows:,} contacts inserted inside PostgreSQL in {elapsed:.1f} s "
+                  f"= {rows / elapsed:,.0f} rows/s", flush=True)
+            conn.execute("DELETE FROM consent_contact WHERE phone LIKE '+4488%%'")
+            conn.execute("VACUUM ANALYZE consent_contact")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -212,6 +254,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--skip-import", action="store_true")
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--ceiling", action="store_true", help="also time inserts generated inside PostgreSQL "
+                                                               "(one and two backends): the import's upper bound")
     parser.add_argument("--fresh", action="store_true", help="drop the bench database first (no index bloat "
                                                              "from earlier delete/re-import cycles)")
     args = parser.parse_args()
@@ -233,6 +277,10 @@ def main():
         remove_imported()
         print(f"\npages at {args.contacts:,} contacts (the target)")
         bench_pages(args.repeat)
+    if args.ceiling:
+        print()
+        remove_imported()
+        bench_ceiling(args.rows)
     if not args.skip_import:
         print()
         bench_import(args.rows)

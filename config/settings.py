@@ -167,7 +167,10 @@ MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=8)
 # The bucket runs this fraction of a number's limit, so no 1-second window at Meta exceeds it even
 # when a POST leaves up to ~40 ms after its slot (a busy worker): 80 sends take 1.04 s, not 1.0 s.
 MESSAGING_RATE_SAFETY = env.float("MESSAGING_RATE_SAFETY", default=0.96)
-MESSAGING_RATE_BURST = env.float("MESSAGING_RATE_BURST", default=1)
+# Slots nobody took in time may be caught up, up to this many seconds' worth of the number's limit
+# (at least one message: 1 at 80/s, 10 at 1000/s). A 1-second window then holds at most
+# limit × (SAFETY + BURST_SECONDS) at the bucket, 97 % by default.
+MESSAGING_RATE_BURST_SECONDS = env.float("MESSAGING_RATE_BURST_SECONDS", default=0.01)
 MESSAGING_MAX_INLINE_WAIT = env.float("MESSAGING_MAX_INLINE_WAIT", default=2.0)
 MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", default=900)
 MESSAGING_RECONCILE_REQUEUE = env.bool("MESSAGING_RECONCILE_REQUEUE", default=True)

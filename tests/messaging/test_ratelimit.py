@@ -67,6 +67,30 @@ def test_send_slot_uses_the_numbers_own_limit(redis_bucket):
     assert gap + between_calls >= 0.050
 
 
+@pytest.mark.parametrize("per_second, catch_up", [(80, 1), (1000, 10)])
+def test_slots_missed_while_every_worker_was_busy_are_caught_up_only_briefly(redis_bucket, per_second, catch_up):
+    """After a while of nobody asking, 10 ms' worth of the limit (at least one message) may go at
+    once; the next ones are spaced again."""
+    ratelimit.send_slot(PHONE, per_second)
+    time.sleep(0.3)  # every worker busy elsewhere: 0.3 s of slots pass unused
+    started = time.monotonic()
+    waits = [ratelimit.send_slot(PHONE, per_second).wait for _ in range(catch_up + 20)]
+    elapsed = time.monotonic() - started  # new slots come due meanwhile, at the number's rate
+    immediate = sum(1 for w in waits if w < 0.5 / per_second)
+    assert catch_up <= immediate <= catch_up + elapsed * per_second + 1
+
+
+def test_at_most_97_percent_of_the_limit_in_any_second_at_the_bucket(redis_bucket):
+    """A 1000/s number kept busy for a little over a second, after a catch-up burst at the start."""
+    ratelimit.send_slot(PHONE, 1000)
+    time.sleep(0.3)
+    slots = []
+    while len(slots) < 1100:
+        slots.append(time.monotonic() + ratelimit.send_slot(PHONE, 1000).wait)
+    # 10 at once, then 960/s: 969 in the first second (+1 for the calls' own timing).
+    assert sum(1 for at in slots if at < slots[0] + 1.0) <= 970
+
+
 def test_without_redis_an_in_process_bucket_is_used(settings):
     settings.REDIS_URL = ""
     bucket = ratelimit.bucket()
