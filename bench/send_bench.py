@@ -162,10 +162,15 @@ def open_count() -> int:
     return Message.objects.filter(status="queued").count()
 
 
+# Seconds between kills: a 10,000-message run at 1000/s lasts ~10 s, and should see its two whole
+# workers killed (every fourth kill) among a dozen or more children.
+KILL_EVERY = (0.3, 1.0)
+
+
 def wait_drained(workers, kill: bool, quiet_for: float = 3.0, timeout: float = 900) -> dict:
     """Wait until nothing is queued for `quiet_for` s; in a kill run, kill workers meanwhile."""
     kills = {"children": 0, "workers": 0}
-    deadline, quiet_since, next_kill = time.time() + timeout, None, time.time() + random.uniform(1, 3)
+    deadline, quiet_since, next_kill = time.time() + timeout, None, time.time() + random.uniform(*KILL_EVERY)
     while time.time() < deadline:
         if kill and time.time() >= next_kill and open_count() > 0:
             victim = random.randrange(len(workers))
@@ -178,7 +183,7 @@ def wait_drained(workers, kill: bool, quiet_for: float = 3.0, timeout: float = 9
                 for child in children(workers[victim].pid):
                     os.kill(child, signal.SIGKILL)
             kills["children"] += 1
-            next_kill = time.time() + random.uniform(1, 3)
+            next_kill = time.time() + random.uniform(*KILL_EVERY)
         if open_count() == 0:
             quiet_since = quiet_since or time.time()
             if time.time() - quiet_since >= quiet_for:
