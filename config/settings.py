@@ -176,8 +176,9 @@ MESSAGING_RECONCILE_AFTER = env.int("MESSAGING_RECONCILE_AFTER", default=900)
 MESSAGING_RECONCILE_REQUEUE = env.bool("MESSAGING_RECONCILE_REQUEUE", default=True)
 # Bulk sends travel as one task per MESSAGING_BATCH_SIZE messages, claimed MESSAGING_CLAIM_GROUP at
 # a time (queued → sending before their POSTs; a killed worker leaves at most a group to reconcile).
+# A whole batch per claim: at 1000/s, groups of 20 lost 1-10 % of the rate to their extra round trips.
 MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=50)
-MESSAGING_CLAIM_GROUP = env.int("MESSAGING_CLAIM_GROUP", default=20)
+MESSAGING_CLAIM_GROUP = env.int("MESSAGING_CLAIM_GROUP", default=50)
 
 # --- Celery --------------------------------------------------------------------------------------
 # The default broker is a folder on disk, so `make run` needs no server; production uses Redis.

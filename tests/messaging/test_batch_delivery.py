@@ -40,7 +40,8 @@ def posts(sandbox):
     return [c for c in sandbox.calls() if c["method"] == "POST" and c["path"].endswith("/messages")]
 
 
-def test_the_batch_task_sends_each_message_exactly_once(world, queued):
+def test_the_batch_task_sends_each_message_exactly_once(world, queued, settings):
+    settings.MESSAGING_CLAIM_GROUP = 20
     messages = queued(25)  # more than one claim group
     message_deliver_batch_task.apply(args=[[m.pk for m in messages]])
     assert len(posts(world.sandbox)) == 25
