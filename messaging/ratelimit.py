@@ -177,7 +177,7 @@ def send_slot(phone_number_id: str, per_second: float) -> Reservation:
     holds more than the limit (Meta counts per second, not per average). The burst lets workers catch
     up on the last few slots nobody was ready to take: with a burst of 1, a slot that passes while
     every worker is busy (waiting for Meta, the database or a CPU) is lost for good, and four workers
-    reached 820-870/s of 960 at a 1000/s limit; with 10 ms' worth, 957/s (bench/README.md)."""
+    reached 820-870/s of 960 at a 1000/s limit; with 10 ms' worth, 951-959/s (bench/README.md)."""
     return bucket().acquire(
         phone_number_id,
         rate=per_second * settings.MESSAGING_RATE_SAFETY,
